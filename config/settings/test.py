@@ -1,0 +1,17 @@
+"""Tests: real PostgreSQL and Redis (embedded unless DATABASE_URL/REDIS_URL are set), fast hashing."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+from .dev import *  # noqa: F403
+from .dev import BASE_DIR, CACHES, REDIS_URL, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 — tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Tests use their own Redis database, so a run never touches the running portal's cache or queues.
+_parts = urlsplit(REDIS_URL)
+REDIS_URL = urlunsplit(_parts._replace(path=f"/{env.int('TEST_REDIS_DB', default=9)}"))
+CACHES["default"]["LOCATION"] = REDIS_URL
+CELERY_BROKER_URL = REDIS_URL
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"

@@ -1,0 +1,33 @@
+"""URL map. Public pages live under the `public` namespace; staff pages need a login; the API is under /api/v1/."""
+
+from importlib.util import find_spec
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from campaign import views as campaign_views
+
+public_patterns = [path("", campaign_views.landing, name="landing")]
+
+api_patterns = [
+    path("", include("campaign.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+urlpatterns = [
+    path("", include((public_patterns, "public"))),
+    path("", include("campaign.urls")),
+    path("healthz", campaign_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+# Each app contributes its pages and API when it has them; the order follows the app dependency arrows.
+for app in ("reports", "leads", "accountability", "dashboard"):
+    if find_spec(f"{app}.urls"):
+        urlpatterns.append(path("", include(f"{app}.urls")))
+    if find_spec(f"{app}.api.urls"):
+        api_patterns.append(path("", include(f"{app}.api.urls")))
+
+urlpatterns.append(path("api/v1/", include(api_patterns)))

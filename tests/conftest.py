@@ -1,0 +1,147 @@
+"""Shared fixtures: reference data, users per role, a real Celery worker, a browser."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def campaign_data(db):
+    """Regions, units, sectors and one demo user per role (the same data `seed_demo` starts from)."""
+    from campaign.demo import seed_campaign
+    from campaign.models import Region, Sector, Unit, User
+
+    seed_campaign()
+    return {
+        "regions": {r.code: r for r in Region.objects.all()},
+        "units": {u.code: u for u in Unit.objects.all()},
+        "sectors": {s.code: s for s in Sector.objects.all()},
+        "users": {u.username: u for u in User.objects.all()},
+    }
+
+
+@pytest.fixture
+def users(campaign_data):
+    return campaign_data["users"]
+
+
+@pytest.fixture
+def units(campaign_data):
+    return campaign_data["units"]
+
+
+@pytest.fixture
+def sectors(campaign_data):
+    return campaign_data["sectors"]
+
+
+@pytest.fixture
+def regions(campaign_data):
+    return campaign_data["regions"]
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def client_as(client, users):
+    """Log the Django test client in as a demo user: client_as("office")."""
+
+    def login(username: str):
+        client.force_login(users[username])
+        return client
+
+    return login
+
+
+@pytest.fixture
+def api_as(api_client, users):
+    def login(username: str):
+        api_client.force_authenticate(users[username])
+        return api_client
+
+    return login
+
+
+def _test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` process on the test database and Redis (no eager mode).
+
+    Yields a function that starts it (so a test can start, kill and restart it) and stops it afterwards.
+    """
+    procs: list[subprocess.Popen] = []
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def start(queues: str = "default,routing,escalation,mail", extra_env: dict | None = None):
+        log = open(ROOT / "var" / f"test-worker-{uuid.uuid4().hex[:8]}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                queues,
+                "--pool",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env={**env, **(extra_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
+    """Poll until predicate() is truthy; returns its value or fails the test with a message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout}s")
