@@ -22,6 +22,20 @@ def seeders():
     return sorted(_SEEDERS, key=lambda s: s[0])
 
 
+# Load generators for `generate_load --tips N`: each app adds its share (tips, then leads in proportion).
+_LOADERS: list[tuple[int, str, object]] = []
+
+
+def register_load(order: int, name: str, func) -> None:
+    """func(*, tips: int, stdout, seed: int) -> dict of counts; runs after the apps below it."""
+    if all(n != name for _o, n, _f in _LOADERS):
+        _LOADERS.append((order, name, func))
+
+
+def loaders():
+    return sorted(_LOADERS, key=lambda s: s[0])
+
+
 REGIONS = [
     ("jiefang", "解放区"),
     ("zhongzhan", "中站区"),

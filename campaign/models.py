@@ -239,3 +239,85 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit entries are append-only")
+
+
+class Notification(models.Model):
+    """An in-app notification for one user (the notification centre and the unread badge)."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="notifications", verbose_name=_("接收人"))
+    kind = models.CharField(_("类型"), max_length=40)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # Same key twice never makes a second notification: escalation levels and retries rely on it.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            models.Index(
+                fields=["user"], condition=models.Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+        verbose_name = _("站内通知")
+        verbose_name_plural = _("站内通知")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OutboundMessage(models.Model):
+    """An email or SMS waiting to be sent, written in the same transaction as what caused it (outbox)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("邮件")
+        SMS = "sms", _("短信")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("收件人"), max_length=200)
+    subject = models.CharField(_("主题"), max_length=200, blank=True)
+    body = models.TextField(_("内容"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(status="pending"), name="outbox_pending")
+        ]
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.recipient}: {self.subject or self.body[:30]}"
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user, listed on "my sessions" so the user can log out elsewhere."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="sessions", verbose_name=_("用户"))
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    last_seen = models.DateTimeField(_("最近活动"), auto_now_add=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

@@ -145,3 +145,73 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout}s")
+
+
+# --- browser tests -------------------------------------------------------------------------------
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make browser-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium, live_server):
+    """new_page("phone") -> a Playwright page at that viewport, with page.shot(name) for screenshots."""
+    contexts = []
+
+    def make(size: str = "desktop", locale: str = "zh-CN"):
+        context = chromium.new_context(viewport=VIEWPORTS[size], locale=locale, base_url=live_server.url)
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        page = context.new_page()
+
+        def shot(name: str) -> Path:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            path = SCREENSHOTS / f"{name}-{size}.png"
+            page.screenshot(path=str(path), full_page=True)
+            return path
+
+        page.shot = shot
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def browser_login(page, username: str, password: str = "demo-pass-2026") -> None:
+    """Log in through the real login page (and the one-time-code step, where the role requires it)."""
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    if page.locator("#id_otp_token").count():
+        import pyotp
+
+        from campaign.demo import DEMO_TOTP_SECRET
+
+        page.fill("#id_otp_token", pyotp.TOTP(DEMO_TOTP_SECRET).now())
+        page.click("button[type=submit]")
+    page.wait_for_load_state()
