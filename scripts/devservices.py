@@ -31,10 +31,26 @@ DB_USER = "portal"
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
-PG_DIR = VAR / "pg"
-PG_DATA = PG_DIR / "data"
-PG_LOG = PG_DIR / "postgres.log"
-PG_PROVISIONED = PG_DIR / ".provisioned"
+
+
+def _pg_home() -> Path:
+    """var/pg, or, as root in a checkout 'nobody' cannot enter (a 0700 temp dir), a stable spot under
+    /var/lib named after the checkout, linked from var/pg so it is still found there."""
+    link = VAR / "pg"
+    if os.geteuid() != 0 or link.is_symlink():
+        return link.resolve() if link.is_symlink() else link
+    pw = pwd.getpwnam("nobody")
+    if _untraversable(VAR, pw.pw_uid, pw.pw_gid) is None:
+        return link
+    home = Path("/var/lib/portal-devservices") / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    home.mkdir(parents=True, exist_ok=True)
+    Path("/var/lib/portal-devservices").chmod(0o755)
+    if not link.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(home)
+    return home
+
+
 REDIS_DIR = VAR / "redis"
 LOCK_FILE = VAR / ".devservices.lock"
 
@@ -104,6 +120,12 @@ def _untraversable(path: Path, uid: int, gid: int) -> Path | None:
         if not st.st_mode & bit:
             return d
     return None
+
+
+PG_DIR = _pg_home()
+PG_DATA = PG_DIR / "data"
+PG_LOG = PG_DIR / "postgres.log"
+PG_PROVISIONED = PG_DIR / ".provisioned"
 
 
 def _pg_candidates() -> list[Path]:
