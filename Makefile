@@ -42,8 +42,10 @@ services-stop: $(STAMP)
 services-status: $(STAMP)
 	$(BIN)/python scripts/devservices.py status
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+bench: $(STAMP)  ## the benchmark at a million tips (BENCH_ARGS="--quick" for a smoke run)
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
+	  || { echo "bench needs wrk (apt-get install wrk)"; exit 1; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/static var/test-media

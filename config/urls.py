@@ -2,7 +2,9 @@
 
 from importlib.util import find_spec
 
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -31,3 +33,6 @@ for app in ("reports", "leads", "accountability", "dashboard"):
         api_patterns.append(path("", include(f"{app}.api.urls")))
 
 urlpatterns.append(path("api/v1/", include(api_patterns)))
+
+if settings.BENCH_BARE_VIEW:
+    urlpatterns.append(path("bench/ok", lambda request: HttpResponse("ok"), name="bench-ok"))

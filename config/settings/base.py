@@ -7,6 +7,8 @@ var/ (scripts/devservices.py); dev and test settings start them on demand, produ
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -104,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "campaign.context_processors.navigation",
+                "campaign.context_processors.notifications",
             ]
         },
     }
@@ -168,6 +171,22 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@saohei.local")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)  # an SMTP relay that hangs must not hold a worker
+# Links in emails and SMS point here (the address staff use to reach the portal).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# campaign.sms.ConsoleBackend | campaign.sms.FileBackend | campaign.sms.HttpGatewayBackend
+SMS_BACKEND = env.str("SMS_BACKEND", default="campaign.sms.ConsoleBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_KEY = env.str("SMS_GATEWAY_KEY", default="")  # HMAC-SHA256 key for the X-Signature header
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+SMS_SIGNATURE = env.str("SMS_SIGNATURE", default="【焦作市扫黑办】")
+# Outbox (campaign.messaging): tries per message, backoff 30 s, 60 s, 120 s … capped below the
+# broker's visibility timeout, and how long past its expected try the sweep waits before re-queuing.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=300)
+OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=60)
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -203,16 +222,24 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With late acks a task running when the broker connection drops is redelivered; stop the old copy.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 2}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Declared, so a worker started without -Q consumes all four; run one worker per queue to isolate them.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("default", "routing", "escalation", "mail")]
 CELERY_TASK_ROUTES = {
+    "campaign.tasks.send_outbound": {"queue": "mail"},
+    "campaign.tasks.send_daily_digest": {"queue": "mail"},
+    "campaign.tasks.outbox_sweep": {"queue": "default"},
     "reports.*": {"queue": "routing"},
     "leads.tasks.route_*": {"queue": "routing"},
     "leads.tasks.escalate_*": {"queue": "escalation"},
@@ -220,6 +247,16 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "ops-heartbeat": {"task": "campaign.tasks.heartbeat", "schedule": 30.0, "options": {"expires": 25}},
+    "outbox-sweep": {
+        "task": "campaign.tasks.outbox_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55, "time_limit": 60, "soft_time_limit": 50},
+    },
+    "daily-digest": {
+        "task": "campaign.tasks.send_daily_digest",
+        "schedule": crontab(hour=8, minute=0),  # CELERY_TIMEZONE: Asia/Shanghai
+        "options": {"expires": 2 * 3600, "time_limit": 300, "soft_time_limit": 240},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 WORKER_HEARTBEAT_MAX_AGE = 120
@@ -230,6 +267,9 @@ CAMPAIGN = {
     "LEAD_NUMBER_PREFIX": "JZ",
     "DOC_NUMBER_PREFIX": "焦扫黑办",
 }
+
+# Benchmarks only: a bare view at /bench/ok measuring the stack without the portal's work.
+BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
 
 LOGGING = {
     "version": 1,
