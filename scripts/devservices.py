@@ -40,6 +40,7 @@ def _pg_home() -> Path:
     if os.geteuid() != 0 or link.is_symlink():
         return link.resolve() if link.is_symlink() else link
     pw = pwd.getpwnam("nobody")
+    VAR.mkdir(parents=True, exist_ok=True)
     if _untraversable(VAR, pw.pw_uid, pw.pw_gid) is None:
         return link
     home = Path("/var/lib/portal-devservices") / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
