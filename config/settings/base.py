@@ -68,22 +68,30 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "campaign",
     "reports",
     "leads",
     "accountability",
     "dashboard",
+    "transfer",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "campaign.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "transfer.zones.ZoneGuardMiddleware",  # PORTAL_ZONE=public|internal only
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "campaign.middleware.OTPRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -134,6 +142,21 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Two-factor login and lockout (campaign/security.py). django-otp's own per-device throttling is off:
+# the lockout below counts wrong codes together with wrong passwords and gives one clear message.
+OTP_TOTP_ISSUER = "焦作扫黑除恶平台"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+LOGIN_LOCKOUT = {
+    "USER_FAILURES": env.int("LOGIN_LOCKOUT_USER_FAILURES", default=5),
+    "IP_FAILURES": env.int("LOGIN_LOCKOUT_IP_FAILURES", default=30),
+    "WINDOW_MINUTES": env.int("LOGIN_LOCKOUT_WINDOW_MINUTES", default=15),
+    "LOCK_MINUTES": env.int("LOGIN_LOCKOUT_MINUTES", default=15),
+}
+# Behind a reverse proxy: the request header (META name, e.g. HTTP_X_REAL_IP) carrying the client address.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+
 # --- i18n ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -148,7 +171,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploads (attachments, scans) live outside the web root and are only served by permission-checking views.
 MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "media")))
-MEDIA_URL = None
+# No URL serves MEDIA_ROOT (attachments go through permission-checking views); Django still needs a value.
+MEDIA_URL = "/private-media-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -247,6 +271,16 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "ops-heartbeat": {"task": "campaign.tasks.heartbeat", "schedule": 30.0, "options": {"expires": 25}},
+    "backup": {
+        "task": "transfer.tasks.backup_run",
+        "schedule": crontab(hour=2, minute=30),  # BACKUP_DIR, retention BACKUP_KEEP_DAILY/WEEKLY
+        "options": {"expires": 6 * 3600},
+    },
+    "zone-transfer": {
+        "task": "transfer.tasks.zone_transfer",  # does nothing unless PORTAL_ZONE=internal
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "outbox-sweep": {
         "task": "campaign.tasks.outbox_sweep",
         "schedule": 60.0,
@@ -256,6 +290,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaign.tasks.send_daily_digest",
         "schedule": crontab(hour=8, minute=0),  # CELERY_TIMEZONE: Asia/Shanghai
         "options": {"expires": 2 * 3600, "time_limit": 300, "soft_time_limit": 240},
+    },
+    # accountability: proposals from escalated leads, overdue rectification and unit tasks; assessments.
+    "accountability-sweep": {
+        "task": "accountability.tasks.accountability_sweep",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60, "time_limit": 300, "soft_time_limit": 240},
+    },
+    "assessments-nightly": {
+        "task": "accountability.tasks.assessments_compute_nightly",
+        "schedule": crontab(hour=3, minute=15),  # after the 02:30 backup
+        "options": {"expires": 3 * 3600, "time_limit": 1800, "soft_time_limit": 1500},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -270,6 +315,17 @@ CAMPAIGN = {
 
 # Benchmarks only: a bare view at /bench/ok measuring the stack without the portal's work.
 BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
+
+# --- zones and backups (transfer app; docs/deployment.md) ---------------------------------------
+# all: everything in one process; public: only the public pages and API, submissions sealed to the
+# internal zone's key; internal: the staff portal and workers, collecting from the public node.
+PORTAL_ZONE = env.str("PORTAL_ZONE", default="all")
+ZONE_TRANSFER_KEY = env.str("ZONE_TRANSFER_KEY", default="")  # shared by both zones (HMAC, bundles)
+ZONE_PUBLIC_URL = env.str("ZONE_PUBLIC_URL", default="")  # internal side: where the public node is
+ZONE_SEAL_PUBLIC_KEY = env.str("ZONE_SEAL_PUBLIC_KEY", default="")  # public side, until a transfer sends one
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=8)
 
 LOGGING = {
     "version": 1,
