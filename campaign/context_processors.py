@@ -1,4 +1,7 @@
+import functools
+
 from . import navigation as nav
+from .notifications import notification_unread_count
 
 
 def navigation(request) -> dict:
@@ -7,3 +10,12 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     return {"nav_items": nav.items_for(user)}
+
+
+def notifications(request) -> dict:
+    """The navbar's unread count: one COUNT on the partial index, only when a template asks for it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    # Templates call callables; the cache keeps it to one query however often the page uses it.
+    return {"notification_unread_count": functools.cache(lambda: notification_unread_count(user))}

@@ -8,6 +8,10 @@ from .dev import BASE_DIR, CACHES, REDIS_URL, env
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303 — tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A worker process started by a test cannot share locmem's outbox: such a test passes
+# TEST_EMAIL_URL=filemail:////absolute/dir (four slashes) to the worker and reads the files.
+if env.str("TEST_EMAIL_URL", default=""):
+    vars().update(env.email_url("TEST_EMAIL_URL"))
 
 # Tests use their own Redis database, so a run never touches the running portal's cache or queues.
 _parts = urlsplit(REDIS_URL)
@@ -15,3 +19,6 @@ REDIS_URL = urlunsplit(_parts._replace(path=f"/{env.int('TEST_REDIS_DB', default
 CACHES["default"]["LOCATION"] = REDIS_URL
 CELERY_BROKER_URL = REDIS_URL
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# pytest-django's live_server wraps the site in Django's media-files handler, which fails on every request
+# when MEDIA_URL is None (as in base.py, where uploads are never served by URL). Nothing links here.
+MEDIA_URL = "/__test-media-not-linked__/"
