@@ -11,6 +11,9 @@ class CampaignConfig(AppConfig):
         from .roles import Role
 
         demo.register(10, "campaign", demo.seed_campaign)
+        from . import security
+
+        security.connect()  # login/logout signals (my sessions, audit) and the demo 2FA seeder (order 15)
         navigation.register(
             navigation.NavItem(_("工作台"), "home", frozenset(Role.values), icon="house", order=0),
             navigation.NavItem(

@@ -20,6 +20,10 @@ def campaign_data(db):
     from campaign.models import Region, Sector, Unit, User
 
     seed_campaign()
+    # Demo users of roles that require two-factor login get the demo TOTP secret, as `seed_demo` does.
+    from campaign.security import demo_seed_otp
+
+    demo_seed_otp()
     return {
         "regions": {r.code: r for r in Region.objects.all()},
         "units": {u.code: u for u in Unit.objects.all()},
@@ -53,6 +57,54 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+def mark_otp_verified(client, user) -> None:
+    """Mark a test client's session as verified by a second factor (what the code step does after login),
+    so required-role sessions pass campaign.middleware.OTPRequiredMiddleware."""
+    import django_otp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from campaign.demo import DEMO_TOTP_SECRET
+    from campaign.security import otp_required
+
+    if not otp_required(user):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        import base64
+
+        key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+        device = TOTPDevice.objects.create(user=user, name="测试身份验证器", key=key, confirmed=True)
+    session = client.session
+    session[django_otp.DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(monkeypatch):
+    """client.force_login(user) (and client_as) stands for a complete login, second factor included.
+    A test that needs a session without the second factor uses client.login(username=…, password=…)."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        mark_otp_verified(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def _login_lockouts_cleared():
+    """Failed-login counters live in Redis across tests; every test starts without locks."""
+    try:
+        from campaign.security import lockout_clear_all
+
+        lockout_clear_all()
+    except Exception:  # noqa: S110 — tests without Redis do not log in
+        pass
 
 
 @pytest.fixture
@@ -207,11 +259,15 @@ def browser_login(page, username: str, password: str = "demo-pass-2026") -> None
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+    page.wait_for_load_state()
     if page.locator("#id_otp_token").count():
         import pyotp
+        from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from campaign.demo import DEMO_TOTP_SECRET
 
+        # django-otp refuses a code twice in its 30-second window; a test may log the same user in again.
+        TOTPDevice.objects.filter(user__username=username).update(last_t=-1)
         page.fill("#id_otp_token", pyotp.TOTP(DEMO_TOTP_SECRET).now())
         page.click("button[type=submit]")
     page.wait_for_load_state()

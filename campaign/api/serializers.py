@@ -1,22 +1,35 @@
-from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from campaign import security
 from campaign.models import Region, Sector, Unit
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(label=_("用户名"))
+    username = serializers.CharField(label=_("用户名"), max_length=150)
     password = serializers.CharField(label=_("密码"), style={"input_type": "password"}, trim_whitespace=False)
-    otp = serializers.CharField(label=_("动态验证码"), required=False, allow_blank=True)
+    otp = serializers.CharField(
+        label=_("动态验证码"),
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text=_(
+            "身份验证器上的 6 位动态码或一个恢复码。扫黑办、公安、纪委监委和系统管理员账号必填，"
+            "其他已启用双因素认证的账号也须填写。"
+        ),
+    )
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
-        if user is None:
-            raise serializers.ValidationError({"password": [_("用户名或密码不正确。")]})
-        if not user.is_active:
-            raise serializers.ValidationError({"username": [_("该账号已停用。")]})
-        attrs["user"] = user
+        """Password, then the one-time code where needed; security.LockedOut passes through to the view."""
+        try:
+            attrs["user"] = security.token_login(
+                request=self.context["request"],
+                username=attrs["username"],
+                password=attrs["password"],
+                otp=attrs.get("otp", ""),
+            )
+        except security.AuthFailed as exc:
+            raise serializers.ValidationError({exc.field: [exc.message]})
         return attrs
 
 

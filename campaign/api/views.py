@@ -1,13 +1,24 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaign.audit import audit_record, client_ip
+from campaign import security
+from campaign.audit import audit_record
 from campaign.models import Region, Sector, Unit
 
 from . import serializers
+
+
+class AccountLocked(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked"
+
+    def __init__(self, locked: security.LockedOut):
+        super().__init__(detail=locked.message)
+        self.wait = locked.seconds  # DRF's handler turns it into Retry-After
 
 
 class TokenView(APIView):
@@ -17,13 +28,23 @@ class TokenView(APIView):
     authentication_classes: list = []
     throttle_scope = "token"
 
-    @extend_schema(request=serializers.TokenRequestSerializer, responses=serializers.TokenResponseSerializer)
+    @extend_schema(
+        request=serializers.TokenRequestSerializer,
+        responses={
+            200: serializers.TokenResponseSerializer,
+            400: OpenApiTypes.OBJECT,
+            429: OpenApiTypes.OBJECT,
+        },
+    )
     def post(self, request):
         data = serializers.TokenRequestSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
+        try:
+            data.is_valid(raise_exception=True)
+        except security.LockedOut as locked:
+            raise AccountLocked(locked)
         user = data.validated_data["user"]
         token, _created = Token.objects.get_or_create(user=user)
-        audit_record(actor=user, action="auth.token", target=user, ip=client_ip(request))
+        audit_record(actor=user, action="auth.token", target=user, ip=security.client_ip(request))
         return Response({"token": token.key})
 
 

@@ -66,7 +66,15 @@ def test_root_is_public_landing_for_anonymous(client):
 
 
 def test_login_page_logs_in_and_lands_on_home(client, users):
+    import pyotp
+
+    from campaign.demo import DEMO_TOTP_SECRET
+
     response = client.post(reverse("login"), {"username": "office", "password": "demo-pass-2026"})
+    assert response.status_code == 302
+    # office requires two-factor login: the password step leads to the code step, not in.
+    assert response["Location"] == reverse("login-otp")
+    response = client.post(reverse("login-otp"), {"otp_token": pyotp.TOTP(DEMO_TOTP_SECRET).now()})
     assert response.status_code == 302
     page = client.get(reverse("home"))
     assert page.status_code == 200
