@@ -6,16 +6,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from campaign import views as campaign_views
+from transfer.zones import select_urlpatterns
 
 public_patterns = [path("", campaign_views.landing, name="landing")]
 
 api_patterns = [
     path("", include("campaign.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Split view: the Swagger start-up script is a separate same-origin file, so the CSP needs no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 urlpatterns = [
     path("", include((public_patterns, "public"))),
@@ -32,7 +34,15 @@ for app in ("reports", "leads", "accountability", "dashboard"):
     if find_spec(f"{app}.api.urls"):
         api_patterns.append(path("", include(f"{app}.api.urls")))
 
+# Linking (串并) is a sub-app of leads (leads/linking), so the loop above does not find it.
+urlpatterns.append(path("", include("leads.linking.urls")))
+api_patterns.append(path("", include("leads.linking.api.urls")))
+
 urlpatterns.append(path("api/v1/", include(api_patterns)))
+
+# PORTAL_ZONE=public|internal serves only its zone's part of this map (transfer/zones.py).
+all_urlpatterns = urlpatterns
+urlpatterns = select_urlpatterns(all_urlpatterns)
 
 if settings.BENCH_BARE_VIEW:
     urlpatterns.append(path("bench/ok", lambda request: HttpResponse("ok"), name="bench-ok"))

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "campaign",
     "reports",
     "leads",
+    "leads.linking",  # 串并: a sub-app with its own label "linking" (leads/linking/apps.py)
     "accountability",
     "dashboard",
     "transfer",
@@ -189,6 +190,9 @@ ATTACHMENT_MAX_TOTAL_BYTES = env.int("ATTACHMENT_MAX_TOTAL_BYTES", default=60 * 
 IDENTITY_ENCRYPTION_KEYS = env.list("IDENTITY_ENCRYPTION_KEYS", default=[])
 # Keyed hash for PINs and lookups (HMAC); separate from SECRET_KEY so either can rotate alone.
 PIN_HASH_KEY = env.str("PIN_HASH_KEY", default="")
+# Informant identity and attachments of tips concluded more than this many years ago are purged daily
+# (reports/retention.py); the case record stays.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 
 # --- email and SMS -------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -256,7 +260,12 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 2}
+# Seconds before Redis hands an unacknowledged task (its worker died) to another worker. Longer than any
+# task's time limit and any retry countdown, or a running task is handed out twice; tests shorten it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    "socket_connect_timeout": 2,
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Declared, so a worker started without -Q consumes all four; run one worker per queue to isolate them.
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("default", "routing", "escalation", "mail")]
@@ -269,6 +278,8 @@ CELERY_TASK_ROUTES = {
     "leads.tasks.escalate_*": {"queue": "escalation"},
     "*.send_*": {"queue": "mail"},
 }
+# Task modules not named tasks.py, which autodiscovery would not find.
+CELERY_IMPORTS = ["reports.tasks_retention"]
 CELERY_BEAT_SCHEDULE = {
     "ops-heartbeat": {"task": "campaign.tasks.heartbeat", "schedule": 30.0, "options": {"expires": 25}},
     "backup": {
@@ -280,6 +291,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfer.tasks.zone_transfer",  # does nothing unless PORTAL_ZONE=internal
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # leads (issue 5): tips whose routing message was lost; the escalation ladder of open assignments.
+    "route-pending": {
+        "task": "leads.tasks.route_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55, "time_limit": 300, "soft_time_limit": 240},
+    },
+    "escalate-overdue": {
+        "task": "leads.tasks.escalate_overdue",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60, "time_limit": 300, "soft_time_limit": 240},
+    },
+    # linking (issue 8): index new leads, and tips whose on-commit message was lost.
+    "linking-index-sweep": {
+        "task": "leads.linking.tasks.index_sweep",
+        "schedule": 60.0,
+        "options": {"queue": "routing", "expires": 55, "time_limit": 60, "soft_time_limit": 50},
     },
     "outbox-sweep": {
         "task": "campaign.tasks.outbox_sweep",
@@ -301,6 +329,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accountability.tasks.assessments_compute_nightly",
         "schedule": crontab(hour=3, minute=15),  # after the 02:30 backup
         "options": {"expires": 3 * 3600, "time_limit": 1800, "soft_time_limit": 1500},
+    },
+    # dashboard: rollups follow the data every minute, a full rebuild nightly; expired exports deleted.
+    "dashboard-rollup-refresh": {
+        "task": "dashboard.tasks.rollup_refresh",
+        "schedule": 60.0,
+        "options": {"expires": 55, "time_limit": 300, "soft_time_limit": 240},
+    },
+    "dashboard-rollup-full": {
+        "task": "dashboard.tasks.rollup_refresh_full",
+        "schedule": crontab(hour=3, minute=45),
+        "options": {"expires": 3 * 3600, "time_limit": 1800, "soft_time_limit": 1700},
+    },
+    # retention (issue 9): identity and attachments of tips concluded RETENTION_YEARS ago.
+    "retention-purge": {
+        "task": "reports.tasks_retention.purge_expired",
+        "schedule": crontab(hour=4, minute=10),
+        "options": {"queue": "default", "expires": 6 * 3600, "time_limit": 1800, "soft_time_limit": 1700},
+    },
+    "dashboard-exports-expire": {
+        "task": "dashboard.tasks.exports_expire",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000, "time_limit": 300, "soft_time_limit": 240},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

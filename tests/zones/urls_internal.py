@@ -1,0 +1,6 @@
+"""The URL map an internal node builds (tests switch ROOT_URLCONF to it with PORTAL_ZONE=internal)."""
+
+from config.urls import all_urlpatterns as _everything
+from transfer.zones import select_urlpatterns
+
+urlpatterns = select_urlpatterns(_everything, "internal")
