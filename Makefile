@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format services-start services-stop services-status browser-deps bench clean
+.PHONY: run test test-fast lint format services-start services-stop services-status browser-deps doc-deps bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ venv: $(STAMP)
 run: $(STAMP)  ## migrate, load demo data once, run web + worker + beat; Ctrl-C stops everything
 	$(BIN)/python scripts/run.py
 
-test: $(STAMP) browser-deps  ## ruff + the whole pytest suite against real PostgreSQL and Redis
+test: $(STAMP) browser-deps doc-deps  ## ruff + the whole pytest suite against real PostgreSQL and Redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/pytest_run.py $(PYTEST_ARGS)
@@ -34,6 +34,9 @@ format: $(STAMP)
 
 browser-deps:  ## Debian's chromium and a CJK font for screenshots (never `playwright install`)
 	@sh scripts/browser_deps.sh
+
+doc-deps:  ## Pango, Noto CJK fonts and poppler-utils for official documents as PDF (WeasyPrint)
+	@sh scripts/doc_deps.sh
 
 services-start: $(STAMP)
 	$(BIN)/python scripts/devservices.py start

@@ -273,6 +273,7 @@ CELERY_TASK_ROUTES = {
     "campaign.tasks.send_outbound": {"queue": "mail"},
     "campaign.tasks.send_daily_digest": {"queue": "mail"},
     "campaign.tasks.outbox_sweep": {"queue": "default"},
+    "reports.tasks_retention.*": {"queue": "default"},  # a long daily sweep must not hold up routing
     "reports.*": {"queue": "routing"},
     "leads.tasks.route_*": {"queue": "routing"},
     "leads.tasks.escalate_*": {"queue": "escalation"},
