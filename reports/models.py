@@ -69,7 +69,8 @@ class Tip(models.Model):
     identity_masked = models.JSONField(_("举报人信息（脱敏）"), default=dict, blank=True)
     identity_purged_at = models.DateTimeField(_("身份信息清除时间"), null=True, blank=True)
     sms_consent = models.BooleanField(_("同意短信告知"), default=False)
-    received_at = models.DateTimeField(_("收到时间"), db_index=True)
+    # Indexed by tip_received_desc (received_at, id), which also serves ascending scans.
+    received_at = models.DateTimeField(_("收到时间"))
     original_reference = models.CharField(_("原始文号/来件编号"), max_length=100, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -100,12 +101,15 @@ class Tip(models.Model):
         "self", models.SET_NULL, null=True, blank=True, related_name="duplicates", verbose_name=_("重复于")
     )
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # Informant replies the office has not read yet (the register shows an envelope for these).
+    unread_replies = models.PositiveSmallIntegerField(_("未读回复"), default=0)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name = _("举报")
         verbose_name_plural = _("举报")
+        permissions = [("reveal_identity", _("可查看举报人身份信息"))]
         indexes = [
             models.Index(fields=["-received_at", "-id"], name="tip_received_desc"),
             models.Index(fields=["channel", "-received_at"], name="tip_channel_received"),
@@ -117,6 +121,7 @@ class Tip(models.Model):
             models.Index(fields=["id"], condition=models.Q(routed_at__isnull=True), name="tip_unrouted"),
             GinIndex(OpClass("description", name="gin_trgm_ops"), name="tip_description_trgm"),
             GinIndex(OpClass("accused", name="gin_trgm_ops"), name="tip_accused_trgm"),
+            models.Index(fields=["id"], condition=models.Q(unread_replies__gt=0), name="tip_unread_replies"),
         ]
 
     def __str__(self) -> str:
@@ -150,3 +155,239 @@ class TipEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tip_id} {self.kind}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    """A random name under a dated folder: nothing of the original name reaches the disk."""
+    import secrets
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    return f"tips/{now:%Y/%m}/{secrets.token_hex(16)}"
+
+
+class TipMessage(models.Model):
+    """One message between the office and the informant, shown on both sides of the thread."""
+
+    class Direction(models.TextChoices):
+        TO_INFORMANT = "to_informant", _("办公室留言")
+        FROM_INFORMANT = "from_informant", _("举报人回复")
+
+    tip = models.ForeignKey(Tip, models.CASCADE, related_name="messages", verbose_name=_("举报"))
+    direction = models.CharField(_("方向"), max_length=20, choices=Direction.choices)
+    body = models.TextField(_("内容"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("留言人"),
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["tip", "created_at"], name="tipmessage_tip_at")]
+        verbose_name = _("举报留言")
+        verbose_name_plural = _("举报留言")
+
+    def __str__(self) -> str:
+        return f"{self.tip_id} {self.get_direction_display()}"
+
+
+class TipAttachment(models.Model):
+    """A file sent with a tip or a message; stored under a random name outside the web root."""
+
+    class Source(models.TextChoices):
+        INFORMANT = "informant", _("举报人上传")
+        ORIGINAL = "original", _("原件扫描")
+        OFFICE = "office", _("工作人员上传")
+
+    tip = models.ForeignKey(Tip, models.CASCADE, related_name="attachments", verbose_name=_("举报"))
+    message = models.ForeignKey(
+        TipMessage,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("所属留言"),
+    )
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.INFORMANT)
+    file = models.FileField(_("文件"), upload_to=_attachment_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["tip", "created_at"], name="tipattachment_tip_at")]
+        constraints = [models.CheckConstraint(condition=models.Q(size__gt=0), name="tipattachment_not_empty")]
+        verbose_name = _("举报附件")
+        verbose_name_plural = _("举报附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class IdentityReveal(models.Model):
+    """One time a staff member looked at an informant's identity, with the reason given (append-only)."""
+
+    tip = models.ForeignKey(Tip, models.PROTECT, related_name="identity_reveals", verbose_name=_("举报"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("查看人")
+    )
+    reason = models.TextField(_("查看事由"))
+    at = models.DateTimeField(_("查看时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["tip", "-at"], name="identityreveal_tip_at")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="identityreveal_has_reason")
+        ]
+        verbose_name = _("身份查看记录")
+        verbose_name_plural = _("身份查看记录")
+
+    def __str__(self) -> str:
+        return f"{self.tip_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise PermissionError("identity reveal records are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("identity reveal records are append-only")
+
+
+class Reward(models.Model):
+    """A reward (举报奖励) for a tip whose lead was substantiated: proposed, decided, paid."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("未批准")
+        PAID = "paid", _("已发放")
+
+    class Basis(models.TextChoices):
+        GENERAL = "general", _("一般线索（第五条第一款）")
+        IMPORTANT = "important", _("重要线索（第五条第二款）")
+        MAJOR = "major", _("重大线索（第五条第三款）")
+        UMBRELLA = "umbrella", _("“保护伞”线索（第六条）")
+
+    class LeadResult(models.TextChoices):
+        SUBSTANTIATED = "substantiated", _("查实")
+        PARTLY = "partly", _("部分属实")
+
+    class PaymentMethod(models.TextChoices):
+        BANK = "bank", _("银行转账")
+        CASH = "cash", _("现金领取")
+        PROXY = "proxy", _("委托代领")
+
+    tip = models.ForeignKey(Tip, models.PROTECT, related_name="rewards", verbose_name=_("举报"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    amount = models.DecimalField(_("奖励金额（元）"), max_digits=12, decimal_places=2)
+    basis = models.CharField(_("奖励依据"), max_length=20, choices=Basis.choices)
+    basis_note = models.TextField(_("依据说明"), blank=True)
+    lead_result = models.CharField(_("线索核查结论"), max_length=20, choices=LeadResult.choices)
+    first_tip = models.ForeignKey(
+        Tip,
+        models.PROTECT,
+        related_name="+",
+        verbose_name=_("首报举报"),
+        help_text=_("多人举报同一问题时，最先举报的那一件。"),
+    )
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+    paid_on = models.DateField(_("发放日期"), null=True, blank=True)
+    payment_method = models.CharField(_("发放方式"), max_length=20, choices=PaymentMethod.choices, blank=True)
+    payment_reference = models.CharField(_("凭证号"), max_length=100, blank=True)
+    paid_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        indexes = [models.Index(fields=["status", "-proposed_at"], name="reward_status_at")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="reward_amount_positive"),
+            models.UniqueConstraint(
+                fields=["tip"], condition=~models.Q(status="rejected"), name="reward_one_open_per_tip"
+            ),
+        ]
+        verbose_name = _("举报奖励")
+        verbose_name_plural = _("举报奖励")
+
+    def __str__(self) -> str:
+        return f"{self.tip} ¥{self.amount} {self.get_status_display()}"
+
+
+class TypicalCase(models.Model):
+    """An anonymised case summary the office publishes on the public site (典型案例)."""
+
+    title = models.CharField(_("标题"), max_length=120)
+    summary = models.TextField(_("案情摘要"))
+    outcome = models.TextField(_("办理结果"), blank=True)
+    sector = models.ForeignKey(
+        Sector, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("行业领域")
+    )
+    region = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("地区")
+    )
+    published_on = models.DateField(_("发布日期"), null=True, blank=True)
+    is_published = models.BooleanField(_("已发布"), default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["-published_on", "-id"], condition=models.Q(is_published=True), name="case_published"
+            )
+        ]
+        verbose_name = _("典型案例")
+        verbose_name_plural = _("典型案例")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TrigramIContains(models.lookups.Contains):
+    """Case-insensitive substring match the pg_trgm GIN indexes serve (Django's icontains wraps the column in
+    UPPER(), which no index serves). Text without cased letters (most Chinese) uses LIKE: same result,
+    and a scan without case folding is more than twice as fast when the index cannot help (short words)."""
+
+    lookup_name = "trgm_icontains"
+
+    def get_rhs_op(self, connection, rhs):
+        value = self.rhs if isinstance(self.rhs, str) else ""
+        uncased = value and value.lower() == value.upper()
+        return f"{'LIKE' if uncased else 'ILIKE'} {rhs}"
+
+
+for _field in ("description", "accused"):
+    Tip._meta.get_field(_field).register_lookup(TrigramIContains)

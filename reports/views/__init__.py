@@ -1,0 +1,1 @@
+"""Pages of the reports app: public (mobile-first) and staff."""
