@@ -198,9 +198,118 @@ def followup_status(ctx: Context) -> list[dict]:
     ]
 
 
+SESSION_CODE = """
+import json
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+out = {}
+for name in %r:
+    user = get_user_model().objects.get(username=name)
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device:
+        s["otp_device_id"] = device.persistent_id
+    s.create()
+    out[name] = s.session_key
+print(json.dumps(out))
+"""
+
+
+def sessions(ctx: Context, *usernames: str) -> dict[str, list[str]]:
+    """Cookie headers of logged-in (and two-factor verified) sessions, made directly in the session store."""
+    keys = django_eval(ctx, SESSION_CODE % (list(usernames),))
+    return {name: [f"Cookie: sessionid={key}"] for name, key in keys.items()}
+
+
+def page_rows(
+    ctx: Context, what: str, paths: list[str], headers: list[str], goal_ms: float, c: int = 8
+) -> dict:
+    r = ctx.runs(
+        lambda: ctx.wrk(paths[0], seconds=ctx.args.seconds, paths=paths, headers=headers, connections=c)
+    )
+    ok = r["p95_ms"] < goal_ms and r["bad"] == 0
+    return row(
+        what,
+        f"p95 {r['p95_ms']:.1f} ms, p50 {r['p50_ms']:.1f} ms, {r['rps']:.0f} req/s"
+        + ("" if r["bad"] == 0 else f", {r['bad']:.0f} non-200"),
+        f"p95 < {goal_ms:.0f} ms",
+        ok,
+    )
+
+
+def staff_register(ctx: Context) -> list[dict]:
+    goal = 50.0
+    cookies = sessions(ctx, "office")["office"]
+    cursor = django_eval(
+        ctx,
+        """
+import json
+from reports.models import Tip
+from reports.selectors import _cursor_encode
+offset = min(24950, Tip.objects.count() - 50)  # page 500 of 50 rows (fewer in a quick run)
+tip = Tip.objects.order_by("-received_at", "-id")[offset:offset + 1].get()
+print(json.dumps(_cursor_encode(tip, "next")))
+""",
+    )
+    cases = [
+        ("staff register: first page, c=8", ["/tips/"]),
+        (
+            "staff register: filtered sector + region + status",
+            [
+                "/tips/?sector=construction&region=jiefang&status=new",
+                "/tips/?sector=transport&region=xiuwu&status=registered",
+                "/tips/?sector=lending&region=wuzhi&status=new",
+            ],
+        ),
+        (
+            "staff register: text search (pg_trgm)",
+            ["/tips/?q=保护费", "/tips/?q=非法采砂", "/tips/?q=高利贷"],
+        ),
+        ("staff register: page 500 (keyset cursor)", [f"/tips/?cursor={cursor}"]),
+    ]
+    return [page_rows(ctx, what, paths, cookies, goal) for what, paths in cases]
+
+
+def liaison_workspace(ctx: Context) -> list[dict]:
+    cookies = sessions(ctx, "liaison_housing")["liaison_housing"]
+    return [page_rows(ctx, "liaison workspace (市住建局), c=8", ["/leads/workspace/"], cookies, 50.0)]
+
+
+def dashboards(ctx: Context) -> list[dict]:
+    cookies = sessions(ctx, "leader")["leader"]
+    out = []
+    for what, path in (
+        ("dashboard overview, warm, c=1", "/dashboard/"),
+        ("dashboard sector × region matrix, warm, c=1", "/dashboard/matrix/"),
+    ):
+        ctx.wrk(path, seconds=2, headers=cookies, connections=1)  # warm
+        r = ctx.runs(lambda p=path: ctx.wrk(p, seconds=ctx.args.seconds, headers=cookies, connections=1))
+        out.append(
+            row(
+                what,
+                f"median {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms",
+                "< 300 ms",
+                r["p50_ms"] < 300 and r["bad"] == 0,
+            )
+        )
+    return out
+
+
 def run_all(ctx: Context, only: set[str]) -> list[dict]:
     rows: list[dict] = []
-    steps = [("limits", machine_limits), ("submit", public_submission), ("followup", followup_status)]
+    steps = [
+        ("limits", machine_limits),
+        ("submit", public_submission),
+        ("followup", followup_status),
+        ("register", staff_register),
+        ("workspace", liaison_workspace),
+        ("dashboard", dashboards),
+    ]
     for name, fn in steps:
         if only and name not in only and name != "limits":
             continue

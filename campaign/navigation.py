@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,31 @@ def register(*items: NavItem) -> None:
             _ITEMS.append(item)
 
 
+# Menu sections, by the URL namespace of each entry (apps register entries; the layout groups them).
+GROUPS = [
+    ("reports", _("举报受理")),
+    ("leads", _("线索核查")),
+    ("linking", _("串并研判")),
+    ("accountability", _("责任追究")),
+    ("dashboard", _("统计分析")),
+    ("", _("系统")),
+]
+
+
+def groups_for(user) -> list[dict]:
+    """Entries for the user's role in sections: [{"label", "items": [...]}], empty sections left out."""
+    items = items_for(user)
+    sections = [{"label": "", "items": [i for i in items if i["url_name"] == "home"]}]
+    items = [i for i in items if i["url_name"] != "home"]
+    for namespace, label in GROUPS:
+        members = [i for i in items if i["namespace"] == namespace]
+        if namespace == "":
+            members = [i for i in items if i["namespace"] not in {n for n, _l in GROUPS if n}]
+        if members:
+            sections.append({"label": label, "items": members})
+    return sections
+
+
 def items_for(user) -> list[dict]:
     role = getattr(user, "role", None)
     out = []
@@ -36,5 +62,14 @@ def items_for(user) -> list[dict]:
             url = reverse(item.url_name, kwargs=item.kwargs or None)
         except NoReverseMatch:
             continue
-        out.append({"label": item.label, "url": url, "icon": item.icon})
+        namespace = item.url_name.split(":", 1)[0] if ":" in item.url_name else ""
+        out.append(
+            {
+                "label": item.label,
+                "url": url,
+                "icon": item.icon,
+                "namespace": namespace,
+                "url_name": item.url_name,
+            }
+        )
     return out

@@ -280,7 +280,7 @@ CELERY_TASK_ROUTES = {
     "*.send_*": {"queue": "mail"},
 }
 # Task modules not named tasks.py, which autodiscovery would not find.
-CELERY_IMPORTS = ["reports.tasks_retention"]
+CELERY_IMPORTS = ["reports.tasks_retention", "leads.practice_sweep"]
 CELERY_BEAT_SCHEDULE = {
     "ops-heartbeat": {"task": "campaign.tasks.heartbeat", "schedule": 30.0, "options": {"expires": 25}},
     "backup": {
@@ -303,6 +303,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.tasks.escalate_overdue",
         "schedule": 5 * 60.0,
         "options": {"expires": 4 * 60, "time_limit": 300, "soft_time_limit": 240},
+    },
+    # practice (issue 11): sign-for reminders, missing report-backs, repeat reports; monthly call-backs.
+    "practice-sweep": {
+        "task": "leads.practice_sweep.sweep",
+        "schedule": 5 * 60.0,
+        "options": {"queue": "escalation", "expires": 4 * 60, "time_limit": 300, "soft_time_limit": 240},
+    },
+    "callback-draw": {
+        "task": "leads.practice_sweep.callback_draw_monthly",
+        "schedule": crontab(day_of_month=1, hour=6, minute=30),
+        "options": {"queue": "escalation", "expires": 12 * 3600, "time_limit": 300, "soft_time_limit": 240},
     },
     # linking (issue 8): index new leads, and tips whose on-commit message was lost.
     "linking-index-sweep": {
@@ -364,8 +375,11 @@ CAMPAIGN = {
     "DOC_NUMBER_PREFIX": "焦扫黑办",
 }
 
-# Benchmarks only: a bare view at /bench/ok measuring the stack without the portal's work.
+# Benchmarks only: a bare view at /bench/ok measuring the stack without the portal's work, and the
+# public rate limits lifted (one load generator is one client).
 BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
+if not env.bool("PUBLIC_RATE_LIMITS_ENABLED", default=True):
+    TIP_SUBMIT_RATE = TIP_FOLLOWUP_RATE = (10**9, 1)
 
 # --- zones and backups (transfer app; docs/deployment.md) ---------------------------------------
 # all: everything in one process; public: only the public pages and API, submissions sealed to the
