@@ -280,7 +280,7 @@ CELERY_TASK_ROUTES = {
     "*.send_*": {"queue": "mail"},
 }
 # Task modules not named tasks.py, which autodiscovery would not find.
-CELERY_IMPORTS = ["reports.tasks_retention", "leads.practice_sweep"]
+CELERY_IMPORTS = ["reports.tasks_retention", "leads.practice_sweep", "accountability.bulletin"]
 CELERY_BEAT_SCHEDULE = {
     "ops-heartbeat": {"task": "campaign.tasks.heartbeat", "schedule": 30.0, "options": {"expires": 25}},
     "backup": {
@@ -314,6 +314,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.practice_sweep.callback_draw_monthly",
         "schedule": crontab(day_of_month=1, hour=6, minute=30),
         "options": {"queue": "escalation", "expires": 12 * 3600, "time_limit": 300, "soft_time_limit": 240},
+    },
+    "bulletin-weekly": {
+        "task": "accountability.bulletin.generate_weekly",
+        "schedule": crontab(day_of_week=1, hour=7, minute=0),  # Monday morning: last week's 周通报
+        "options": {"queue": "default", "expires": 12 * 3600, "time_limit": 300, "soft_time_limit": 240},
     },
     # linking (issue 8): index new leads, and tips whose on-commit message was lost.
     "linking-index-sweep": {
