@@ -38,6 +38,10 @@ for app in ("reports", "leads", "accountability", "dashboard"):
 urlpatterns.append(path("", include("leads.linking.urls")))
 api_patterns.append(path("", include("leads.linking.api.urls")))
 
+# The weekly bulletin (周通报, issue 11) keeps its pages in accountability/bulletin.py (namespace "bulletin").
+if find_spec("accountability.bulletin"):
+    urlpatterns.append(path("", include("accountability.bulletin")))
+
 urlpatterns.append(path("api/v1/", include(api_patterns)))
 
 # PORTAL_ZONE=public|internal serves only its zone's part of this map (transfer/zones.py).
