@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Schema naming hints are not deployment problems; tests/campaign checks the schema generates.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # --- Celery --------------------------------------------------------------------------------------
