@@ -1,18 +1,21 @@
 """The escalation sweep at 100k and 1M open assignments (issue 5: "a million … must finish in seconds").
 
-Each size gets its own database (`portal_bench_esc_100k`, `portal_bench_esc_1m` on DATABASE_URL's
-server, or the embedded one), filled with INSERT … SELECT generate_series: leads with four assignments
-each, spread over every escalation window so that 5% of the open assignments cross a level at the
-measured moment (2% reminder, 2% overdue, 0.5% supervision, 0.5% accountability), 30% sit at the level
-they already reached, 65% are far from their deadline, and 5% wait to be signed for (not yet late).
+Each size gets its own database (`portal_bench_esc_100k`, `portal_bench_esc_1m`, with `_scattered` for
+the other layout, on DATABASE_URL's server or the embedded one), filled with INSERT … SELECT
+generate_series: leads with four assignments each, spread over every escalation window so that 5% of
+the open assignments cross a level at the measured moment (2% reminder, 2% overdue, 0.5% supervision,
+0.5% accountability), 30% sit at the level they already reached, 65% are far from their deadline, and
+5% wait to be signed for (not yet late). Layout `deadline` (default) stores rows in deadline order, as
+rows created over time lie; `scattered` spreads the crossing rows over every page (the worst case).
 
-A run is one `escalation_sweep` with the production code path: set-based UPDATE … RETURNING in batches,
-timeline events, in-app notifications and outbox mail in the same transactions. Between runs the moved
-assignments are put back and what the run wrote is deleted, then VACUUM ANALYZE; the figure is the
-median of --runs runs. A "quiet" sweep (nothing to do: what most beats cost) is measured as well.
+A run is one `escalation_sweep` with the production code path: batches that lock, move up, write the
+timeline events, the in-app notifications and the outbox mail in one transaction each. Between runs
+the moved assignments are put back and what the run wrote is deleted, then VACUUM ANALYZE; the figure
+is the median of --runs runs. Also measured: a beat with nothing to do (what almost every beat costs)
+and, as the machine's own floor, a bare UPDATE of the same rows in the same batches.
 
-    .venv/bin/python bench/escalation.py                     # both sizes, table on stdout
-    .venv/bin/python bench/escalation.py --sizes 100000 --json
+    .venv/bin/python bench/escalation.py                          # both sizes, table on stdout
+    .venv/bin/python bench/escalation.py --sizes 1000000 --layout scattered --json
 """
 
 from __future__ import annotations
@@ -77,15 +80,22 @@ def ensure_database(db_url: str, name: str, regenerate: bool) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def measure(size: int, *, runs: int = 3, regenerate: bool = False, batch_size: int | None = None) -> dict:
+def measure(
+    size: int,
+    *,
+    runs: int = 3,
+    regenerate: bool = False,
+    batch_size: int | None = None,
+    layout: str = "deadline",
+) -> dict:
     """Run one size in a subprocess against its own database; returns the measurements."""
     from bench.run import bench_env
 
     db_url, redis_url = server_urls()
-    name = f"portal_bench_esc_{label(size)}"
+    name = f"portal_bench_esc_{label(size)}" + ("" if layout == "deadline" else f"_{layout}")
     ensure_database(db_url, name, regenerate)
     env = bench_env(urlunsplit(urlsplit(db_url)._replace(path=f"/{name}")), redis_url)
-    cmd = [sys.executable, str(Path(__file__)), "--one", str(size), "--runs", str(runs)]
+    cmd = [sys.executable, str(Path(__file__)), "--one", str(size), "--runs", str(runs), "--layout", layout]
     if batch_size:
         cmd += ["--batch-size", str(batch_size)]
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -107,7 +117,8 @@ def rows_for(result: dict) -> list[dict]:
         note += f"; data generated in {result['generate_s']:.0f} s"
     return [
         row(
-            f"escalation sweep, {size:,} open assignments, 5% crossing a level",
+            f"escalation sweep, {size:,} open assignments, 5% crossing a level"
+            + (" (crossing rows scattered over every page)" if result.get("layout") == "scattered" else ""),
             f"{secs:.2f} s (median of {len(result['runs_s'])}; {result['moved']:,} moved, "
             f"{result['moved'] / secs:,.0f}/s); a beat with nothing to do {result['quiet_ms']:.0f} ms",
             f"< {GOAL_SECONDS:.0f} s",
@@ -120,9 +131,9 @@ def rows_for(result: dict) -> list[dict]:
 def scenario(ctx) -> list[dict]:
     """For bench/scenarios.py: both sizes, rows in the table's format."""
     out = []
-    for size in (100_000, 1_000_000):
-        ctx.log(f"escalation sweep at {size:,}")
-        out += rows_for(measure(size, runs=max(3, ctx.args.runs)))
+    for size, layout in ((100_000, "deadline"), (1_000_000, "deadline"), (1_000_000, "scattered")):
+        ctx.log(f"escalation sweep at {size:,} ({layout})")
+        out += rows_for(measure(size, runs=max(3, ctx.args.runs), layout=layout))
     return out
 
 
@@ -133,13 +144,27 @@ def main() -> int:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--json", action="store_true", help="print the raw measurements as JSON")
+    parser.add_argument(
+        "--layout",
+        choices=["deadline", "scattered"],
+        default="deadline",
+        help="rows on disk in deadline order (as created over time) or the crossing rows spread over every page",
+    )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(_one(args.one, runs=max(args.runs, 1), batch_size=args.batch_size)))
+        print(
+            json.dumps(_one(args.one, runs=max(args.runs, 1), batch_size=args.batch_size, layout=args.layout))
+        )
         return 0
     results = [
-        measure(int(s), runs=max(args.runs, 3), regenerate=args.regenerate, batch_size=args.batch_size)
+        measure(
+            int(s),
+            runs=max(args.runs, 3),
+            regenerate=args.regenerate,
+            batch_size=args.batch_size,
+            layout=args.layout,
+        )
         for s in args.sizes.split(",")
         if s.strip()
     ]
@@ -154,7 +179,7 @@ def main() -> int:
 
 
 # --- the child: Django configured on the size's own database --------------------------------------
-def _one(size: int, *, runs: int, batch_size: int | None) -> dict:
+def _one(size: int, *, runs: int, batch_size: int | None, layout: str) -> dict:
     import django
 
     django.setup()
@@ -171,9 +196,17 @@ def _one(size: int, *, runs: int, batch_size: int | None) -> dict:
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM leads_assignment")
         have = cur.fetchone()[0]
+        cur.execute("SELECT to_regclass('bench_esc_meta') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT layout FROM bench_esc_meta")
+            stored = (cur.fetchone() or [None])[0]
+        else:
+            stored = None
+    if stored != layout:
+        have = -1
     if have != size:
         started = time.monotonic()
-        _generate(size, now)
+        _generate(size, now, layout)
         generate_s = time.monotonic() - started
         log(f"{size:,}: generated in {generate_s:.0f} s")
     batch_size = batch_size or escalation_setting("BATCH_SIZE")
@@ -206,6 +239,7 @@ def _one(size: int, *, runs: int, batch_size: int | None) -> dict:
     moved = sum(counts[k] for k in ("reminder", "overdue", "supervision", "accountability", "not_accepted"))
     return {
         "open": size,
+        "layout": layout,
         "moved": moved,
         "notifications": counts["notifications"],
         "emails": counts["emails"],
@@ -221,20 +255,21 @@ def _one(size: int, *, runs: int, batch_size: int | None) -> dict:
     }
 
 
-def _insert_select(cur, model, source: str, values: dict) -> None:
+def _insert_select(cur, model, source: str, values: dict, order_by: str = "") -> None:
     """INSERT INTO <model> (every column) SELECT … FROM <source>.
 
     `values` maps a column to an SQL expression, or to (expression, params); other columns get the
     field's default, so a column added to the model later does not break the benchmark.
     """
     from django.db import connection
+    from django.db.models.fields import NOT_PROVIDED
 
     columns, exprs, params = [], [], []
     for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
         given = values.get(field.column)
+        if field.primary_key or (given is None and field.db_default is not NOT_PROVIDED):
+            continue  # the database fills it in
+        columns.append(connection.ops.quote_name(field.column))
         if given is not None:
             sql, args = given if isinstance(given, tuple) else (given, [])
             exprs.append(sql)
@@ -248,11 +283,19 @@ def _insert_select(cur, model, source: str, values: dict) -> None:
             raise RuntimeError(f"no value for {model.__name__}.{field.name}")
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {source}"  # noqa: S608
+    if order_by:
+        sql += f" ORDER BY {order_by}"  # rows are stored in this order: the layout on disk
     cur.execute(sql, params)
 
 
-def _generate(size: int, now) -> None:
+def _generate(size: int, now, layout: str) -> None:
+    """Leads with four assignments each (one per unit), in one of two physical layouts:
 
+    deadline   rows stored in deadline order, a lead's assignments together with one deadline — how
+               rows that were created over time lie on disk, so the rows crossing a level are neighbours;
+    scattered  each assignment's level drawn on its own, rows in id order — the rows crossing a level are
+               spread over every page of the table (the worst case for the writes).
+    """
     from django.db import connection, transaction
 
     from campaign.demo import seed_campaign
@@ -278,45 +321,19 @@ def _generate(size: int, now) -> None:
     edge = windows[L.REMINDER][1].timestamp()
     far = (edge + 86400, edge + 60 * 86400)
     fresh = not_accepted_cutoff(now, 3).timestamp() + hour  # assigned lately: not yet late to sign for
-    leads = size // len(units)
-    log(f"{size:,}: {leads:,} leads x {len(units)} units")
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("TRUNCATE leads_lead, leads_assignment, leads_leadevent CASCADE")
-        _insert_select(
-            cur,
-            Lead,
-            f"generate_series(1, {leads}) AS g(i)",
-            {
-                "number": "'B' || lpad(g.i::text, 9, '0')",
-                "year": "2026",
-                "status": "'verifying'",
-                "summary": "'基准测试线索 ' || g.i",
-                "sector_id": str(sector),
-                "region_id": str(region),
-                "created_by_id": str(office),
-                "created_at": ("%s::timestamptz - mod(g.i, 100) * interval '1 day'", [now]),
-            },
-        )
-        cur.execute("SELECT min(id) FROM leads_lead")
-        first_lead = cur.fetchone()[0]
-        # Per mille of the assignment: the level it holds and the window its deadline lies in.
-        # 0–49 cross a level now (5%), 50–349 sit at the level they reached, 350–999 are far from due.
-        bucket = "mod(g.i::bigint * 7919, 1000)"
-        plan = [  # (bucket below, stored level, window)
-            (20, 0, rem),
-            (40, 1, ovd),
-            (45, 2, sup),
-            (50, 3, acc),
-            (125, 1, rem),
-            (200, 2, ovd),
-            (275, 3, sup),
-            (350, 4, acc),
-            (1000, 0, far),
-        ]
+    per = len(units)
+    leads = size // per
+    # Per mille: the level held and the window the deadline lies in. 0–49 cross a level now (5%),
+    # 50–349 sit at the level they reached, 350–999 are far from due (the last 5% not signed for yet).
+    plan = [(20, 0, rem), (40, 1, ovd), (45, 2, sup), (50, 3, acc), (125, 1, rem), (200, 2, ovd)]
+    plan += [(275, 3, sup), (350, 4, acc), (1000, 0, far)]
+
+    def exprs(key: str) -> tuple[str, str, str]:
+        bucket = f"mod(({key})::bigint * 7919, 1000)"
 
         def spread(window, seed) -> str:
             lo, hi = window
-            return f"to_timestamp({lo} + mod(g.i::bigint * {seed}, 1000) / 1000.0 * {hi - lo})"
+            return f"to_timestamp({lo} + mod(({key})::bigint * {seed}, 997) / 997.0 * {hi - lo})"
 
         level = "CASE " + " ".join(f"WHEN {bucket} < {b} THEN {lv}" for b, lv, _w in plan) + " END"
         deadline = (
@@ -326,16 +343,41 @@ def _generate(size: int, now) -> None:
             )
             + " END"
         )
-        signed = f"{bucket} < 950"  # the last 5% wait to be signed for, assigned recently
+        return bucket, level, deadline
+
+    log(f"{size:,}: {leads:,} leads x {per} units, layout {layout}")
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("TRUNCATE leads_lead, leads_assignment, leads_leadevent CASCADE")
+        _bucket, _level, lead_deadline = exprs("g.k")
+        _insert_select(
+            cur,
+            Lead,
+            f"generate_series(0, {leads - 1}) AS g(k)",
+            {
+                "number": "'B' || lpad(g.k::text, 9, '0')",
+                "year": "2026",
+                "status": "'verifying'",
+                "summary": "'基准测试线索 ' || g.k",
+                "sector_id": str(sector),
+                "region_id": str(region),
+                "created_by_id": str(office),
+                "created_at": ("%s::timestamptz - mod(g.k, 100) * interval '1 day'", [now]),
+            },
+            order_by=lead_deadline if layout == "deadline" else "g.k",
+        )
+        key = f"g.i / {per}" if layout == "deadline" else "g.i"
+        bucket, level, deadline = exprs(key)
+        signed = f"{bucket} < 950"
         _insert_select(
             cur,
             Assignment,
-            f"generate_series(0, {leads * len(units) - 1}) AS g(i)",
+            f"generate_series(0, {leads * per - 1}) AS g(i) "
+            f"JOIN leads_lead l ON l.number = 'B' || lpad((g.i / {per})::text, 9, '0')",
             {
-                "lead_id": f"{first_lead} + g.i / {len(units)}",
-                "unit_id": f"(ARRAY{units}::bigint[])[1 + mod(g.i, {len(units)})]",
+                "lead_id": "l.id",
+                "unit_id": f"(ARRAY{units}::bigint[])[1 + mod(g.i, {per})]",
                 "status": f"CASE WHEN {signed} THEN 'accepted' ELSE 'assigned' END",
-                "is_primary": f"mod(g.i, {len(units)}) = 0",
+                "is_primary": f"mod(g.i, {per}) = 0",
                 "assigned_at": (
                     f"CASE WHEN {signed} THEN %s::timestamptz - interval '40 days' ELSE to_timestamp(%s) END",
                     [now, fresh],
@@ -346,11 +388,15 @@ def _generate(size: int, now) -> None:
                 "accepted_by_id": f"CASE WHEN {signed} THEN {office} END",
                 "escalation_level": level,
             },
+            order_by=f"{deadline}, g.i" if layout == "deadline" else "g.i",
         )
         # The stored levels, so every run starts from the same state (_reset).
         cur.execute("DROP TABLE IF EXISTS bench_esc_level")
         cur.execute("CREATE TABLE bench_esc_level AS SELECT id, escalation_level FROM leads_assignment")
         cur.execute("ALTER TABLE bench_esc_level ADD PRIMARY KEY (id)")
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_esc_meta (layout text)")
+        cur.execute("TRUNCATE bench_esc_meta")
+        cur.execute("INSERT INTO bench_esc_meta VALUES (%s)", [layout])
     _vacuum()
 
 

@@ -106,7 +106,8 @@ def login_otp(request):
     user, data = pending
     if not security.otp_enrolled(user):
         return redirect("login-enrol")
-    form = CodeForm(request.POST or None)
+    # Bound on any POST, even an empty one: add_error() below needs a bound form.
+    form = CodeForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "pending_user": user}
     template = "registration/login_otp.html"
     if request.method != "POST":
@@ -152,7 +153,8 @@ def enrol(request):
             return redirect("login-otp")
         base_template = "public_base.html"
     device = security.otp_enrol_start(user=user)
-    form = CodeForm(request.POST or None)
+    # Bound on any POST, even an empty one: add_error() below needs a bound form.
+    form = CodeForm(request.POST if request.method == "POST" else None)
     uri = device.config_url
     secret = security.totp_secret(device)
     context = {

@@ -3,7 +3,21 @@ through the workflow (pages and API), so they are read-only in the admin."""
 
 from django.contrib import admin
 
-from .models import Assignment, DeadlinePolicy, ExtensionRequest, Lead, LeadEvent, LeadSource, RoutingRule
+from .models import (
+    Assignment,
+    Bulletin,
+    CallBack,
+    DeadlinePolicy,
+    ExtensionRequest,
+    Lead,
+    LeadEvent,
+    LeadReview,
+    LeadSource,
+    ReportBack,
+    RoutingRule,
+    SendBack,
+    SignOff,
+)
 
 
 @admin.register(LeadSource)
@@ -87,4 +101,51 @@ class LeadEventAdmin(ReadOnlyAdmin):
 @admin.register(ExtensionRequest)
 class ExtensionRequestAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "days", "status", "requested_at", "decided_at"]
+    list_filter = ["status"]
+
+
+# --- case-handling practice (issue 11): records of the workflow, read-only like the leads themselves ---
+@admin.register(SendBack)
+class SendBackAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "unit", "sent_back_at", "decision", "decided_at"]
+    list_filter = ["decision", "unit"]
+    search_fields = ["lead__number"]
+    list_select_related = ["lead", "unit"]
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "kind", "signer_name", "result", "signed_at"]
+    list_filter = ["kind"]
+    search_fields = ["lead__number", "signer_name"]
+    list_select_related = ["lead"]
+
+
+@admin.register(ReportBack)
+class ReportBackAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "assignment", "kind", "created_at", "due_at"]
+    list_filter = ["kind"]
+    search_fields = ["lead__number"]
+    list_select_related = ["lead", "assignment__unit"]
+
+
+@admin.register(LeadReview)
+class LeadReviewAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "source", "status", "opened_at", "decided_at"]
+    list_filter = ["source", "status"]
+    search_fields = ["lead__number"]
+    list_select_related = ["lead"]
+
+
+@admin.register(CallBack)
+class CallBackAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "month", "status", "outcome", "recorded_at"]
+    list_filter = ["month", "status", "outcome"]
+    search_fields = ["lead__number"]
+    list_select_related = ["lead"]
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(ReadOnlyAdmin):
+    list_display = ["title", "period_start", "status", "doc_number", "issued_at"]
     list_filter = ["status"]

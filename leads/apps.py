@@ -33,6 +33,15 @@ class LeadsConfig(AppConfig):
                 order=40,
             ),
             NavItem(_("登记线索"), "leads:new", frozenset({Role.POLICE}), icon="plus-square", order=25),
+            NavItem(_("待签字背书"), "leads:signoffs", frozenset({Role.UNIT_HEAD}), icon="pen", order=21),
+            NavItem(
+                _("查否评查"),
+                "leads:reviews",
+                frozenset({Role.OFFICE, Role.LEADER}),
+                icon="flag",
+                order=36,
+            ),
+            NavItem(_("回访"), "leads:callbacks", frozenset({Role.OFFICE}), icon="telephone", order=37),
         )
         home_panels.register(panels.leads_panel)
         # Route every committed tip on a worker (issue 5); the route_pending sweep catches lost messages.
@@ -41,5 +50,9 @@ class LeadsConfig(AppConfig):
         from .tasks import on_tip_committed
 
         tip_committed.connect(on_tip_committed, dispatch_uid="leads.route_tip_on_commit")
+        # Issue 11: a new tip naming what a lead closed as 查否 named flags that lead for review (评查).
+        from .practice_sweep import on_tip_committed as repeat_on_tip_committed
+
+        tip_committed.connect(repeat_on_tip_committed, dispatch_uid="leads.repeat_check_on_commit")
         demo.register(30, "leads", leads_demo.seed_leads)
         demo.register_load(30, "leads", leads_demo.load_leads)

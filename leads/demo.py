@@ -69,6 +69,16 @@ EXTRA_LIAISONS = [
     ("liaison_finance", "finance", "钱程"),
     ("liaison_civil_affairs", "civil_affairs", "冯嘉"),
 ]
+# Unit heads (第一责任人) for the same units, so every demo result can be signed off (issue 11).
+EXTRA_UNIT_HEADS = [
+    ("unit_head_natural_resources", "natural_resources", "周建", "局长"),
+    ("unit_head_market", "market", "吴敏", "局长"),
+    ("unit_head_police", "police", "赵刚", "副局长"),
+    ("unit_head_agriculture", "agriculture", "秦川", "局长"),
+    ("unit_head_culture_tourism", "culture_tourism", "韩雪", "局长"),
+    ("unit_head_finance", "finance", "钟华", "主任"),
+    ("unit_head_civil_affairs", "civil_affairs", "魏东", "局长"),
+]
 
 
 def _ensure_reference_data() -> dict:
@@ -90,14 +100,18 @@ def _ensure_reference_data() -> dict:
         )
         rule.units.set([units[c] for c in unit_codes if c in units])
         rules += 1
-    for username, unit_code, display in EXTRA_LIAISONS:
+    extra = [(u, Role.LIAISON, c, d, "") for u, c, d in EXTRA_LIAISONS]
+    extra += [(u, Role.UNIT_HEAD, c, d, t) for u, c, d, t in EXTRA_UNIT_HEADS]
+    for i, (username, role, unit_code, display, title) in enumerate(extra):
         if unit_code in units and not User.objects.filter(username=username).exists():
             user = User.objects.create(
                 username=username,
-                role=Role.LIAISON,
+                role=role,
                 unit=units[unit_code],
                 display_name=display,
+                title=title,
                 email=f"{username}@saohei.local",
+                phone=f"1390392{1000 + i:04d}",
             )
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
@@ -189,6 +203,7 @@ def _specs() -> list[dict]:
         },
         {
             "ref": "焦扫黑办转〔2026〕012号",
+            "no_first_report": True,
             "sector": "building",
             "region": "jiefang",
             "source": "city_office",
@@ -516,6 +531,167 @@ def _specs() -> list[dict]:
             "units": ["housing"],
             "script": [(1, lh, "accept", {})],
         },
+        # --- issue 11: the practice of handling (sign-off, send-back arbitration, report-backs, review) ---
+        {
+            "ref": "焦扫黑办转〔2026〕036号",
+            "sector": "transport",
+            "region": "jiefang",
+            "source": "unit_investigation",
+            "ago": 23,
+            "summary": "解放区某停车场被一伙人强占经营，向周边商户车辆收取高额停车费。",
+            "accused": "停车场实际经营人郑某",
+            "units": ["transport"],
+            "script": [(1, lt, "accept", {})],
+        },
+        {
+            "ref": "焦扫黑办转〔2026〕037号",
+            "sector": "building",
+            "region": "shanyang",
+            "source": "city_office",
+            "ago": 14,
+            "summary": "山阳区某小区加装电梯工程被人强行揽下，业主被迫接受高价。",
+            "accused": "某电梯安装队负责人",
+            "units": ["housing"],
+            "script": [
+                (1, lh, "accept", {}),
+                (
+                    9,
+                    lh,
+                    "request_sign_off",
+                    {
+                        "result": Result.PARTLY,
+                        "findings": "经走访业主12户、调取合同，存在强行揽活、抬高价格问题，已约谈施工方；未发现暴力威胁。",
+                    },
+                ),
+            ],
+        },
+        {
+            "ref": "焦扫黑办转〔2026〕038号",
+            "sector": "mining",
+            "region": "mengzhou",
+            "source": "public_report",
+            "ago": 9,
+            "summary": "孟州市黄河沿岸夜间有人非法采砂，运砂车辆强行通过村道。",
+            "accused": "不明采砂船队",
+            "units": ["natural_resources"],
+            "script": [
+                (1, ln, "send_back", {"note": "河道采砂属水利部门职责，建议转水利部门办理。"}),
+                (
+                    2,
+                    "office",
+                    "refuse_send_back",
+                    {"note": "涉及非法采矿，属自然资源部门职责范围，请继续核查，期限不变。"},
+                ),
+                (3, ln, "accept", {}),
+            ],
+        },
+        {
+            "ref": "焦扫黑办转〔2026〕039号",
+            "sector": "markets",
+            "region": "wenxian",
+            "source": "petition",
+            "ago": 8,
+            "summary": "温县某集市有人以“治安费”名义向摊贩收钱，不交者被砸摊。",
+            "accused": "集市周边社会人员",
+            "units": ["market"],
+            "script": [
+                (1, lm, "send_back", {"note": "砸摊、强收费用涉嫌违法犯罪，属公安机关管辖。"}),
+                (2, "office", "accept_send_back", {"units": ["police"]}),
+            ],
+        },
+        {
+            "ref": "焦扫黑办转〔2026〕040号",
+            "sector": "construction",
+            "region": "qinyang",
+            "source": "provincial_office",
+            "ago": 15,
+            "summary": "沁阳市某道路工程有人强行供应沥青混凝土，施工方被迫高价采购。",
+            "accused": "沁阳市某建材公司",
+            "units": ["housing"],
+            "script": [
+                (1, lh, "accept", {}),
+                (
+                    6,
+                    "office",
+                    "request_stage_report",
+                    {"unit": "housing", "note": "请报告调取采购合同和走访施工方的进展。"},
+                ),
+                (
+                    8,
+                    lh,
+                    "report_stage",
+                    {"note": "已调取采购合同3份，走访施工方负责人2人，正在比对市场价格。"},
+                ),
+            ],
+        },
+        {
+            "ref": "焦扫黑办转〔2026〕041号",
+            "sector": "lending",
+            "region": "jiefang",
+            "source": "public_report",
+            "ago": 70,
+            "summary": "群众反映有人以“快速放款”为名发放高利贷，联系电话13803910147，逾期后上门滋扰。",
+            "accused": "放贷人“刘哥”",
+            "units": ["transport"],
+            "named_tip": {"name": "陈立华", "phone": "13903917788", "sms_consent": True},
+            "script": [
+                (1, lt, "accept", {}),
+                (
+                    15,
+                    lt,
+                    "submit_result",
+                    {
+                        "result": Result.UNSUBSTANTIATED,
+                        "findings": "拨打所留电话无人接听，走访周边商户未发现放贷、滋扰情况。",
+                    },
+                ),
+                (
+                    17,
+                    "office",
+                    "close",
+                    {
+                        "disposition": Disposition.NO_ACTION,
+                        "public_conclusion": "经核查，暂未发现您反映的问题。如有新的情况，欢迎继续反映。",
+                    },
+                ),
+            ],
+            # A new tip, later, with the same phone number: the lead goes up for review (评查).
+            "repeat_tip": {
+                "ago": 6,
+                "description": "又有人打着“快速放款”旗号放高利贷，电话还是13803910147，借款人被堵门。",
+            },
+        },
+        {
+            "ref": "焦扫黑办转〔2025〕209号",
+            "sector": "wholesale",
+            "region": "macun",
+            "source": "public_report",
+            "ago": 100,
+            "summary": "马村区焦作市惠民果蔬批发有限公司被指强行垄断冷库租赁。",
+            "accused": "焦作市惠民果蔬批发有限公司",
+            "units": ["market"],
+            "script": [
+                (1, lm, "accept", {}),
+                (
+                    12,
+                    lm,
+                    "submit_result",
+                    {
+                        "result": Result.UNSUBSTANTIATED,
+                        "findings": "调取冷库租赁合同，租赁价格与市场持平，未发现强迫交易。",
+                    },
+                ),
+                (14, "office", "close", {"disposition": Disposition.NO_ACTION}),
+            ],
+            "repeat_tip": {
+                "ago": 30,
+                "description": "焦作市惠民果蔬批发有限公司仍在垄断冷库，价格比别处高。",
+                "review": (
+                    "review_confirm",
+                    "经评查，新举报内容与原线索相同，原核查已调取合同比对价格，结论成立。",
+                ),
+            },
+        },
         {
             "ref": "焦扫黑办转〔2026〕028号",
             "sector": "stations_docks",
@@ -547,22 +723,116 @@ def _play(
         "now": start,
     }
     actor = users[spec.get("by", "office")]
+    if spec.get("named_tip"):
+        tip = _named_tip(spec, fields, received_at=start - dt.timedelta(hours=20))
     if tip is not None and actor.role == Role.OFFICE:
         lead = tip_triage(tip_id=tip.pk, action="register", actor=actor, **fields).lead
     else:
         lead = lead_register(actor=actor, **fields)
-    for offset, who, action, extra in spec["script"]:
+    script = list(spec["script"])
+    if not spec.get("no_first_report"):
+        # Units report back first (首次回告) two days after signing for, as the practice asks.
+        for offset, who, action, _extra in spec["script"]:
+            if action == "accept" and start + dt.timedelta(days=offset + 2) < base:
+                script.append((offset + 2, who, "report_first", {"note": FIRST_REPORT_TEXT}))
+        script.sort(key=lambda step: (step[0], step[2] != "accept"))
+    for offset, who, action, extra in script:
         extra = dict(extra)
         note = extra.pop("note", "")
+        at = start + dt.timedelta(days=offset, hours=2)
+        lead_transition_practised(
+            lead=lead, action=action, actor=users[who], note=note, now=at, users=users, **extra
+        )
+    return lead
+
+
+FIRST_REPORT_TEXT = "已签收并成立核查组，明确专人负责；已调取相关材料，近期将走访当事人和知情群众。"
+
+
+def _named_tip(spec: dict, fields: dict, *, received_at: dt.datetime) -> Tip:
+    """A named tip behind a demo lead, whose informant agreed to SMS (短信告知)."""
+    from reports.services import tip_submit
+
+    person = spec["named_tip"]
+    tip, _pin = tip_submit(
+        description=fields["summary"],
+        sector=fields["sector"],
+        region=fields["region"],
+        accused=fields["accused"],
+        anonymous=False,
+        identity={"name": person["name"], "phone": person["phone"]},
+        received_at=received_at,
+    )
+    if person.get("sms_consent"):
+        # reports has no service for the consent flag yet; the public form is where it will be set.
+        Tip.objects.filter(pk=tip.pk).update(sms_consent=True)
+        tip.sms_consent = True
+    return tip
+
+
+def _repeat_tip(spec: dict, lead: Lead, users: dict, base: dt.datetime) -> None:
+    """The later tip that names what a 查否 lead named, and, where the spec says, the review decision."""
+    from reports.services import tip_submit
+
+    from .practice import repeat_check_tip
+
+    repeat = spec["repeat_tip"]
+    received = base - dt.timedelta(days=repeat["ago"])
+    tip, _pin = tip_submit(
+        description=repeat["description"],
+        sector=lead.sector,
+        region=lead.region,
+        received_at=received,
+    )
+    repeat_check_tip(tip_id=tip.pk, now=received + dt.timedelta(minutes=5))
+    if repeat.get("review"):
+        action, note = repeat["review"]
         lead_transition(
             lead_id=lead.pk,
             action=action,
-            actor=users[who],
+            actor=users["office"],
             note=note,
-            now=start + dt.timedelta(days=offset, hours=2),
-            **extra,
+            now=received + dt.timedelta(days=2),
         )
-    return lead
+
+
+def _unit_head(unit_id) -> User | None:
+    return User.objects.filter(role=Role.UNIT_HEAD, unit_id=unit_id, is_active=True).order_by("pk").first()
+
+
+def lead_transition_practised(*, lead, action: str, actor, note: str = "", now, users: dict, **fields):
+    """One scripted step, with what issue 11's practice puts before it: a result goes to the unit head
+    for sign-off first (then is submitted as signed), and a 查否 closure gets the office leader's
+    sign-off first. Every step goes through the workflow."""
+    if action == "submit_result":
+        lead_transition(
+            lead_id=lead.pk,
+            action="request_sign_off",
+            actor=actor,
+            now=now - dt.timedelta(hours=1),
+            result=fields.pop("result"),
+            findings=fields.pop("findings"),
+        )
+        head = _unit_head(actor.unit_id)
+        if head is not None:
+            lead_transition(
+                lead_id=lead.pk, action="sign_off", actor=head, now=now - dt.timedelta(minutes=30)
+            )
+    if action == "close":
+        from .services import derive_result
+
+        result = fields.get("result") or derive_result(
+            lead.assignments.filter(status=AssignmentStatus.SUBMITTED)
+        )
+        if result == Result.UNSUBSTANTIATED and "office_leader" in users:
+            lead_transition(
+                lead_id=lead.pk,
+                action="sign_off_closure",
+                actor=users["office_leader"],
+                note="同意查否办结。",
+                now=now - dt.timedelta(hours=1),
+            )
+    return lead_transition(lead_id=lead.pk, action=action, actor=actor, note=note, now=now, **fields)
 
 
 def _lead_for_registered_tip(
@@ -593,18 +863,20 @@ def _lead_for_registered_tip(
             Result.PARTLY: Disposition.ADMINISTRATIVE_PENALTY,
             Result.UNSUBSTANTIATED: Disposition.NO_ACTION,
         }[result]
-        lead_transition(
-            lead_id=lead.pk,
+        lead_transition_practised(
+            lead=lead,
             action="submit_result",
             actor=liaison,
+            users=users,
             result=result,
             findings="经走访当事人、调取相关材料核查，情况已查清（演示数据）。",
             now=start + dt.timedelta(days=15),
         )
-        lead_transition(
-            lead_id=lead.pk,
+        lead_transition_practised(
+            lead=lead,
             action="close",
             actor=users["office"],
+            users=users,
             disposition=disposition,
             public_conclusion=tip.public_conclusion,
             now=start + dt.timedelta(days=18),
@@ -643,8 +915,12 @@ def seed_leads(stdout=None) -> dict:
         if used_tips < 3 and spec["ago"] >= 10 and spec["sector"] in new_tips and not spec.get("restricted"):
             tip = new_tips.pop(spec["sector"])
             used_tips += 1
+        if spec.get("named_tip"):
+            tip = None
         with transaction.atomic():
-            _play(spec, users, sectors, regions, sources, base, tip)
+            lead = _play(spec, users, sectors, regions, sources, base, tip)
+            if spec.get("repeat_tip"):
+                _repeat_tip(spec, lead, users, base)
         created += 1
     linked = 0
     registered = (
@@ -657,7 +933,46 @@ def seed_leads(stdout=None) -> dict:
             if _lead_for_registered_tip(tip, users, sources, base, i):
                 linked += 1
     counts.update(leads_created=created, leads_for_registered_tips=linked)
+    counts.update(_seed_practice(users, base))
     return counts
+
+
+def _seed_practice(users: dict, base: dt.datetime) -> dict:
+    """Call-backs for the last three months (some answered, one unsatisfied → review), and one practice
+    sweep so overdue sign-fors and missing report-backs carry their reminders. Idempotent."""
+    from .models import CallBack
+    from .practice import callback_draw, callback_record, month_start
+    from .practice_sweep import practice_sweep
+
+    drawn = 0
+    month = month_start(timezone.localdate(base))
+    outcomes = [
+        (CallBack.Status.DONE, CallBack.Outcome.UNSATISFIED, "举报人称问题仍然存在，对核查结论不认可。"),
+        (CallBack.Status.DONE, CallBack.Outcome.SATISFIED, "举报人对办理结果表示满意。"),
+        (CallBack.Status.DONE, CallBack.Outcome.BASICALLY, "举报人认为处理及时，但希望加强后续巡查。"),
+        (CallBack.Status.UNREACHABLE, "", "连续三天拨打电话均无人接听。"),
+    ]
+    months = []
+    for _n in range(3):
+        month = month_start(month - dt.timedelta(days=1))
+        drawn += callback_draw(month=month, now=base, rng=random.Random(f"callbacks-{month:%Y%m}"))
+        months.append(month)
+    if not CallBack.objects.filter(month__in=months).exclude(status=CallBack.Status.PENDING).exists():
+        # Answer all but the newest month's last few, cycling through the outcomes (one unsatisfied).
+        pending = list(
+            CallBack.objects.filter(month__in=months, status=CallBack.Status.PENDING).order_by("month", "pk")
+        )
+        for callback, (status, outcome, notes) in zip(pending[:-1], outcomes, strict=False):
+            callback_record(
+                callback_id=callback.pk,
+                actor=users["office"],
+                status=status,
+                outcome=outcome,
+                notes=notes,
+                now=base,
+            )
+    swept = practice_sweep(now=base)
+    return {"callbacks_drawn": drawn, "practice_sweep": {k: v for k, v in swept.items() if k != "ms"}}
 
 
 # --- load generator ------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ from .models import (
     Priority,
     Result,
 )
+from .selectors import light_q
+
+LIGHT_CHOICES = [("green", _("绿灯")), ("yellow", _("黄灯")), ("red", _("红灯")), ("black", _("超期"))]
 
 
 class CodeChoiceFilter(django_filters.ModelChoiceFilter):
@@ -44,6 +47,11 @@ class LeadFilter(django_filters.FilterSet):
     result = django_filters.ChoiceFilter(label=_("核查结论"), choices=Result.choices)
     disposition = django_filters.ChoiceFilter(label=_("办结方式"), choices=Disposition.choices)
     overdue = django_filters.BooleanFilter(label=_("已超期"), method="filter_overdue")
+    light = django_filters.MultipleChoiceFilter(
+        label=_("红黄灯"), choices=LIGHT_CHOICES, method="filter_light"
+    )
+    review_pending = django_filters.BooleanFilter(label=_("待评查"))
+    repeat = django_filters.BooleanFilter(label=_("查否后重复举报"), method="filter_repeat")
     discipline_referred = django_filters.BooleanFilter(label=_("移送纪委监委"))
     restricted = django_filters.BooleanFilter(label=_("限制知悉范围"))
     number = django_filters.CharFilter(label=_("线索编号"), lookup_expr="icontains")
@@ -56,8 +64,19 @@ class LeadFilter(django_filters.FilterSet):
     )
     ordering = django_filters.OrderingFilter(
         label=_("排序"),
-        fields=(("created_at", "created_at"), ("deadline", "deadline"), ("number", "number")),
-        field_labels={"created_at": _("登记时间"), "deadline": _("期限"), "number": _("编号")},
+        # "light" sorts by the deadline: black first, then red, yellow, green (no deadline last).
+        fields=(
+            ("created_at", "created_at"),
+            ("deadline", "deadline"),
+            ("number", "number"),
+            ("deadline", "light"),
+        ),
+        field_labels={
+            "created_at": _("登记时间"),
+            "deadline": _("期限"),
+            "number": _("编号"),
+            "light": _("红黄灯（紧急在前）"),
+        },
     )
 
     class Meta:
@@ -88,6 +107,23 @@ class LeadFilter(django_filters.FilterSet):
             return queryset.filter(overdue)
         if value is False:
             return queryset.exclude(overdue)
+        return queryset
+
+    def filter_light(self, queryset, name, value):
+        # One range on the indexed deadline per light (leads.selectors.light_q), never a Python pass.
+        if not value:
+            return queryset
+        now = timezone.now()
+        cond = Q()
+        for light in value:
+            cond |= light_q(light, now)
+        return queryset.exclude(status=LeadStatus.CLOSED).filter(cond)
+
+    def filter_repeat(self, queryset, name, value):
+        if value is True:
+            return queryset.filter(repeat_count__gt=0)
+        if value is False:
+            return queryset.filter(repeat_count=0)
         return queryset
 
     def filter_q(self, queryset, name, value):

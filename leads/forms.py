@@ -148,10 +148,11 @@ class ActionForm(BootstrapMixin, forms.Form):
     # Marked with * on the page; the service enforces them and its errors come back on these fields.
     marked_required: tuple[str, ...] = ()
 
-    def __init__(self, *args, lead=None, assignments=(), **kwargs):
+    def __init__(self, *args, lead=None, assignments=(), user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.lead = lead
         self.assignments = list(assignments)
+        self.user = user
         if "note" in self.fields:
             self.fields["note"].label = self.note_label
         for name in self.marked_required:
@@ -161,6 +162,13 @@ class ActionForm(BootstrapMixin, forms.Form):
 
     def assignment_choices(self, statuses):
         return [(a.pk, a.unit.short_name or a.unit.name) for a in self.assignments if a.status in statuses]
+
+    def mine(self, statuses=(AssignmentStatus.ACCEPTED,)):
+        unit_id = getattr(self.user, "unit_id", None)
+        for a in self.assignments:
+            if unit_id and a.unit_id == unit_id and a.status in statuses:
+                return a
+        return None
 
 
 class AcceptForm(ActionForm):
@@ -207,7 +215,7 @@ class ExtensionRefuseForm(ExtensionDecisionForm):
         del self.fields["days"]
 
 
-class SubmitResultForm(ActionForm):
+class ResultFieldsForm(ActionForm):
     result = forms.ChoiceField(
         label=_("核查结论"), choices=Result.choices, widget=forms.RadioSelect, required=False
     )
@@ -219,6 +227,150 @@ class SubmitResultForm(ActionForm):
     )
     attachments = MultipleFileField(label=_("附件"), help_text=_("询问笔录、现场照片、处罚决定书等。"))
     marked_required = ("result", "findings")
+    signed = None
+
+
+class SubmitResultForm(ResultFieldsForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mine = self.mine()
+        if mine is not None and mine.signoff_id:
+            # What the unit head signed is what goes to the office; the page shows it with the button.
+            del self.fields["result"]
+            del self.fields["findings"]
+            self.signed = mine.signoff
+            self.fields["attachments"].help_text = _(
+                "如有补充材料可一并上传；结论和核查情况以签字背书的内容为准。"
+            )
+
+
+class RequestSignOffForm(ResultFieldsForm):
+    """The liaison's result put to the unit head; prefilled from the last draft."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        mine = self.mine()
+        if mine is not None and not self.is_bound and mine.draft_findings:
+            self.initial.setdefault("result", mine.draft_result)
+            self.initial.setdefault("findings", mine.draft_findings)
+
+
+class ReportForm(ActionForm):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    note_label = _("回告内容")
+    attachments = MultipleFileField(label=_("附件"))
+    marked_required = ("note",)
+
+
+class StageRequestForm(ActionForm):
+    assignment = forms.TypedChoiceField(label=_("承办单位"), coerce=int, choices=[], required=False)
+    days = forms.IntegerField(
+        label=_("回告期限（工作日）"),
+        min_value=1,
+        max_value=60,
+        required=False,
+        help_text=_("留空按默认期限。"),
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note_label = _("回告要求")
+    marked_required = ("assignment", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].choices = [
+            (a.pk, a.unit.short_name or a.unit.name)
+            for a in self.assignments
+            if a.status == AssignmentStatus.ACCEPTED and not getattr(a, "pending_stage", None)
+        ]
+
+
+class SignOffForm(ActionForm):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note_label = _("签字意见（可不填）")
+
+
+class DeclineSignOffForm(ActionForm):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note_label = _("修改意见")
+    marked_required = ("note",)
+
+
+def _pending_send_back_choices(assignments):
+    return [
+        (a.pk, a.unit.short_name or a.unit.name)
+        for a in assignments
+        if a.status == AssignmentStatus.SENT_BACK and a.closed_at is None
+    ]
+
+
+class AcceptSendBackForm(ActionForm):
+    assignment = forms.TypedChoiceField(label=_("退单单位"), coerce=int, choices=[], required=False)
+    units = UnitsField(label=_("改由以下单位承办"))
+    days = forms.IntegerField(
+        label=_("核查时限（工作日）"),
+        min_value=1,
+        max_value=250,
+        required=False,
+        help_text=_("留空按配置的默认时限。"),
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note_label = _("裁定意见")
+    marked_required = ("assignment", "units")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].choices = _pending_send_back_choices(self.assignments)
+        self.order_fields(["action", "version", "assignment", "units", "days", "note"])
+
+
+class RefuseSendBackForm(ActionForm):
+    assignment = forms.TypedChoiceField(label=_("退单单位"), coerce=int, choices=[], required=False)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note_label = _("不同意的理由")
+    marked_required = ("assignment", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignment"].choices = _pending_send_back_choices(self.assignments)
+
+
+class ClosureSignOffForm(ActionForm):
+    result = forms.ChoiceField(
+        label=_("核查结论"), choices=[("", _("按各单位核查结论"))] + Result.choices, required=False
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note_label = _("签字意见（可不填）")
+
+
+class ReviewEscalateForm(ActionForm):
+    units = UnitsField(label=_("提级承办单位"), help_text=_("原承办单位以外的其他单位或上级单位。"))
+    days = forms.IntegerField(
+        label=_("核查时限（工作日）"),
+        min_value=1,
+        max_value=250,
+        required=False,
+        help_text=_("留空按配置的默认时限。"),
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note_label = _("评查意见")
+    marked_required = ("units", "note")
+
+
+class NoteRequiredForm(ActionForm):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    marked_required = ("note",)
+
+
+class ReviewConfirmForm(NoteRequiredForm):
+    note_label = _("维持原结论的理由")
+
+
+class RestrictForm(NoteRequiredForm):
+    note_label = _("限制理由")
+
+
+class UnrestrictForm(NoteRequiredForm):
+    note_label = _("取消理由")
 
 
 class ReturnForm(ActionForm):
@@ -316,4 +468,17 @@ ACTION_FORMS = {
     "close": CloseForm,
     "reopen": ReopenForm,
     "merge": MergeForm,
+    "report_first": ReportForm,
+    "report_stage": ReportForm,
+    "request_stage_report": StageRequestForm,
+    "request_sign_off": RequestSignOffForm,
+    "sign_off": SignOffForm,
+    "decline_sign_off": DeclineSignOffForm,
+    "accept_send_back": AcceptSendBackForm,
+    "refuse_send_back": RefuseSendBackForm,
+    "sign_off_closure": ClosureSignOffForm,
+    "review_escalate": ReviewEscalateForm,
+    "review_confirm": ReviewConfirmForm,
+    "restrict": RestrictForm,
+    "unrestrict": UnrestrictForm,
 }

@@ -51,6 +51,18 @@ def leads_panel(request):
                 "url": reverse("leads:list") + "?overdue=true",
                 "css": "overdue",
             },
+            {
+                "label": _("红灯线索"),
+                "count": visible.exclude(status=LeadStatus.CLOSED)
+                .filter(selectors.light_q("red", now))
+                .count(),
+                "url": reverse("leads:list") + "?light=red",
+            },
+            {
+                "label": _("查否线索待评查"),
+                "count": visible.filter(review_pending=True).count(),
+                "url": reverse("leads:reviews") + "?pending=1",
+            },
         ]
         return {
             "title": _("线索办理"),
@@ -62,7 +74,19 @@ def leads_panel(request):
     if user.role in (Role.LIAISON, Role.UNIT_HEAD) and user.unit_id:
         counts = selectors.workspace_counts(user, now)
         url = reverse("leads:workspace" if user.role == Role.LIAISON else "leads:unit_due")
-        rows = [
+        lights = selectors.light_counts([user.unit_id], now=now, user=user).get(user.unit_id, {})
+        rows = []
+        if user.role == Role.UNIT_HEAD:
+            waiting = selectors.assignment_list_signoff(user=user).count()
+            rows.append(
+                {
+                    "label": _("待签字背书"),
+                    "count": waiting,
+                    "url": reverse("leads:signoffs"),
+                    "css": "text-danger" if waiting else "",
+                }
+            )
+        rows += [
             {
                 "label": _("待签收"),
                 "count": counts["to_accept"],
@@ -71,6 +95,11 @@ def leads_panel(request):
             },
             {"label": _("办理中"), "count": counts["open"], "url": url},
             {"label": _("即将到期"), "count": counts["near_due"], "url": reverse("leads:unit_due")},
+            {
+                "label": _("红灯"),
+                "count": lights.get("red", 0),
+                "url": url + "?light=red",
+            },
             {
                 "label": _("已超期"),
                 "count": counts["overdue"],

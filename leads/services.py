@@ -8,6 +8,7 @@ status from its assignments, bumps `version` and writes the timeline event, all 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from .models import (
     LeadTip,
     Priority,
     Result,
+    SendBack,
+    StageReportRequest,
 )
 from .workflow import PUBLIC_STATUS_FOR, TransitionError, VersionConflict, action_error, table_error
 
@@ -97,17 +100,34 @@ def lead_numbers_reserve(*, year: int, count: int = 1) -> list[str]:
     return [f"{prefix}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
-def deadline_days_for(*, sector: Sector | None, priority: str) -> int:
-    """Working days for verification: the most specific DeadlinePolicy row, else the setting."""
+def deadline_policy_for(*, sector: Sector | None, priority: str) -> DeadlinePolicy | None:
+    """The most specific DeadlinePolicy row for a sector and priority (None: the settings apply)."""
     rows = DeadlinePolicy.objects.filter(sector__in=[sector] if sector else [], priority__in=[priority, ""])
     rows = list(rows) + list(DeadlinePolicy.objects.filter(sector__isnull=True, priority__in=[priority, ""]))
 
     def rank(p: DeadlinePolicy) -> int:
         return (2 if p.sector_id else 0) + (1 if p.priority else 0)
 
-    if rows:
-        return max(rows, key=rank).days
-    return leads_setting("DEFAULT_DEADLINE_DAYS")
+    return max(rows, key=rank) if rows else None
+
+
+def deadline_days_for(*, sector: Sector | None, priority: str) -> int:
+    """Working days for verification: the most specific DeadlinePolicy row, else the setting."""
+    policy = deadline_policy_for(sector=sector, priority=priority)
+    return policy.days if policy else leads_setting("DEFAULT_DEADLINE_DAYS")
+
+
+def clock_starts_at_signing() -> bool:
+    return leads_setting("CLOCK_STARTS_AT") == "signing"
+
+
+def verification_deadline(
+    *, assigned_at: dt.datetime, accept_deadline: dt.datetime, days: int
+) -> dt.datetime:
+    """The deadline at assignment: counted from the assignment, or (clock at signing) from the last moment
+    the unit may sign for it — what the deadline becomes if it signs on the last allowed day."""
+    start = accept_deadline if clock_starts_at_signing() else assigned_at
+    return workdays.add_workdays(start, days)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -115,10 +135,13 @@ def _assignments_for_check(lead: Lead) -> list[Assignment]:
     pending = ExtensionRequest.objects.filter(
         assignment=OuterRef("pk"), status=ExtensionRequest.Status.PENDING
     ).values("pk")[:1]
+    stage = StageReportRequest.objects.filter(
+        assignment=OuterRef("pk"), status=StageReportRequest.Status.PENDING
+    ).values("pk")[:1]
     return list(
         Assignment.objects.filter(lead=lead)
         .select_related("unit")
-        .annotate(pending_extension=Subquery(pending))
+        .annotate(pending_extension=Subquery(pending), pending_stage=Subquery(stage))
         .order_by("id")
     )
 
@@ -241,8 +264,12 @@ def _create_assignments(
             raise TransitionError.field(
                 "units", _("%(unit)s已在承办该线索。") % {"unit": unit.short_name or unit.name}
             )
-    days = days or deadline_days_for(sector=lead.sector, priority=lead.priority)
-    deadline = workdays.add_workdays(now, days)
+    policy = deadline_policy_for(sector=lead.sector, priority=lead.priority)
+    days = days or (policy.days if policy else leads_setting("DEFAULT_DEADLINE_DAYS"))
+    accept_days = policy.accept_days if policy else leads_setting("SIGN_FOR_WORKDAYS")
+    accept_deadline = workdays.add_workdays(now, accept_days)
+    deadline = verification_deadline(assigned_at=now, accept_deadline=accept_deadline, days=days)
+    send_back_until = workdays.add_workdays(now, leads_setting("SEND_BACK_WORKDAYS"))
     has_primary = any(a.is_primary and a.is_active for a in assignments)
     created = []
     for i, unit in enumerate(units):
@@ -254,6 +281,9 @@ def _create_assignments(
                 assigned_at=now,
                 assigned_by=actor,
                 deadline=deadline,
+                verify_days=days,
+                accept_deadline=accept_deadline,
+                send_back_until=send_back_until,
                 routing_reason=((reasons or {}).get(unit.code) or "")[:300],
             )
         )
@@ -287,6 +317,8 @@ class Step:
     files: list | None = None
     public_status: str | None = None
     conclusion: str = ""
+    # Called with the timeline event once it exists (report-backs and sign-offs point at their event).
+    after: list | None = None
 
 
 def _do_assign(lead, actor, now, note, assignments, fields) -> Step:
@@ -324,8 +356,16 @@ def _do_accept(lead, actor, now, note, assignments, fields) -> Step:
     mine.status = AssignmentStatus.ACCEPTED
     mine.accepted_at = now
     mine.accepted_by = actor
-    mine.save(update_fields=["status", "accepted_at", "accepted_by"])
-    return Step(assignment=mine, note=note, data={"unit": mine.unit.code})
+    mine.first_report_due = workdays.add_workdays(now, leads_setting("FIRST_REPORT_WORKDAYS"))
+    late = mine.accept_deadline is not None and now > mine.accept_deadline
+    data = {"unit": mine.unit.code, "late": late}
+    if clock_starts_at_signing() and mine.verify_days:
+        # A late signer gains nothing: the clock then starts when the sign-for time ran out.
+        start = min(now, mine.accept_deadline) if mine.accept_deadline else now
+        mine.deadline = workdays.add_workdays(start, mine.verify_days)
+        data["deadline"] = mine.deadline.isoformat()
+    mine.save(update_fields=["status", "accepted_at", "accepted_by", "first_report_due", "deadline"])
+    return Step(assignment=mine, note=note, data=data)
 
 
 def _do_send_back(lead, actor, now, note, assignments, fields) -> Step:
@@ -337,7 +377,20 @@ def _do_send_back(lead, actor, now, note, assignments, fields) -> Step:
     mine.sent_back_reason = note
     mine.save(update_fields=["status", "sent_back_at", "sent_back_reason"])
     _withdraw_pending_extension(mine, actor, now, _("已退单，延期申请撤回。"))
-    return Step(assignment=mine, note=note, data={"unit": mine.unit.code, "previous": previous})
+    send_back = SendBack.objects.create(
+        assignment=mine,
+        lead=lead,
+        unit=mine.unit,
+        reason=note,
+        status_before=previous,
+        sent_back_at=now,
+        sent_back_by=actor,
+    )
+    return Step(
+        assignment=mine,
+        note=note,
+        data={"unit": mine.unit.code, "previous": previous, "send_back": send_back.pk},
+    )
 
 
 def _do_request_extension(lead, actor, now, note, assignments, fields) -> Step:
@@ -417,10 +470,25 @@ def _do_refuse_extension(lead, actor, now, note, assignments, fields) -> Step:
     return Step(assignment=assignment, note=note, data={"unit": assignment.unit.code, "extension": ext.pk})
 
 
+def signoff_fingerprint(result: str, findings: str) -> str:
+    """What a signature covers: the conclusion and the findings, exactly as signed."""
+    return hashlib.sha256(f"{result}\n{(findings or '').strip()}".encode()).hexdigest()
+
+
 def _do_submit_result(lead, actor, now, note, assignments, fields) -> Step:
     mine = _mine(lead, actor, assignments, [AssignmentStatus.ACCEPTED])
     result = fields.get("result") or ""
     findings = (fields.get("findings") or "").strip()
+    signed = mine.signoff if mine.signoff_id else None
+    if signed is not None:
+        # The final report is what the unit head signed; nothing else may slip in after the signature.
+        result = result or mine.draft_result
+        findings = findings or mine.draft_findings
+        if signoff_fingerprint(result, findings) != signed.fingerprint:
+            message = _(
+                "提交的核查结论或核查情况与第一责任人签字背书的内容不一致；修改后须重新提请签字背书。"
+            )
+            raise TransitionError(message, {"findings": [message]}, kind="state")
     errors = {}
     if result not in Result.values:
         errors["result"] = [_("请选择核查结论。")]
@@ -437,11 +505,18 @@ def _do_submit_result(lead, actor, now, note, assignments, fields) -> Step:
     mine.save(update_fields=["status", "result", "findings", "submitted_at", "submitted_by"])
     _withdraw_pending_extension(mine, actor, now, _("已提交核查结果，延期申请撤回。"))
     mine.pending_extension = None
+    data = {"unit": mine.unit.code, "result": result, "findings": findings}
+    if signed is not None:
+        data["signed_by"] = signed.signer_name
+        data["signed_at"] = signed.signed_at.isoformat()
+    from .practice import report_back_record  # noqa: PLC0415 — practice imports this module
+
     return Step(
         assignment=mine,
         note=note,
-        data={"unit": mine.unit.code, "result": result, "findings": findings},
+        data=data,
         files=files,
+        after=[report_back_record(assignment=mine, kind="final", body=findings, actor=actor, now=now)],
     )
 
 
@@ -459,6 +534,9 @@ def _do_return(lead, actor, now, note, assignments, fields) -> Step:
     target.deadline = workdays.add_workdays(now, days)
     target.escalation_level = 0
     target.escalated_at = None
+    # A new result needs a new signature; the old draft stays to start from.
+    target.signoff = None
+    target.signoff_requested_at = None
     target.save(
         update_fields=[
             "status",
@@ -468,6 +546,8 @@ def _do_return(lead, actor, now, note, assignments, fields) -> Step:
             "deadline",
             "escalation_level",
             "escalated_at",
+            "signoff",
+            "signoff_requested_at",
         ]
     )
     return Step(
@@ -495,6 +575,11 @@ def _do_reassign(lead, actor, now, note, assignments, fields) -> Step:
         target.status = AssignmentStatus.WITHDRAWN
         _withdraw_pending_extension(target, actor, now, _("已改派，延期申请撤回。"))
         target.pending_extension = None
+    else:
+        # Reassigning a pending send-back is agreeing to it (同意退单).
+        SendBack.objects.filter(assignment=target, decision=SendBack.Decision.PENDING).update(
+            decision=SendBack.Decision.ACCEPTED, decided_by=actor, decided_at=now, decision_note=note
+        )
     target.closed_at = now
     target.save(update_fields=["status", "closed_at"])
     was_primary = target.is_primary
@@ -542,6 +627,9 @@ def _do_close(lead, actor, now, note, assignments, fields) -> Step:
             _("核查结论为“%(result)s”的线索不能以“%(disposition)s”办结。")
             % {"result": Result(result).label, "disposition": Disposition(disposition).label},
         )
+    from .practice import closure_signoff_check, lead_keys_store  # noqa: PLC0415
+
+    signoff = closure_signoff_check(lead=lead, actor=actor, now=now, result=result, assignments=assignments)
     refer = disposition == Disposition.DISCIPLINE_REFERRAL or bool(fields.get("refer_discipline"))
     conclusion = (fields.get("public_conclusion") or "").strip()
     lead.status = LeadStatus.CLOSED
@@ -554,14 +642,16 @@ def _do_close(lead, actor, now, note, assignments, fields) -> Step:
     if refer and not lead.discipline_referred:
         lead.discipline_referred = True
         lead.discipline_referred_at = now
+    data = {"disposition": disposition, "result": result, "referred": refer, "public_conclusion": conclusion}
+    if signoff is not None:
+        data["signed_by"] = signoff.signer_name
+        data["signed_at"] = signoff.signed_at.isoformat()
+    if result == Result.UNSUBSTANTIATED:
+        # What the lead named, kept so a later tip naming it again is flagged for review (评查).
+        data["keys"] = lead_keys_store(lead=lead)
     return Step(
         note=note,
-        data={
-            "disposition": disposition,
-            "result": result,
-            "referred": refer,
-            "public_conclusion": conclusion,
-        },
+        data=data,
         public_status=PublicStatus.CONCLUDED,
         conclusion=conclusion,
     )
@@ -579,6 +669,9 @@ def _do_reopen(lead, actor, now, note, assignments, fields) -> Step:
     lead.result = ""
     lead.closed_at = None
     lead.closed_by = None
+    from .practice import lead_reopen_cleanup  # noqa: PLC0415
+
+    lead_reopen_cleanup(lead=lead, actor=actor, now=now, note=note)
     return Step(note=note, data={"previous": previous}, public_status=PublicStatus.VERIFYING)
 
 
@@ -622,6 +715,15 @@ HANDLERS = {
     "reopen": _do_reopen,
     "merge": _do_merge,
 }
+
+
+def _handler(action: str):
+    if action in HANDLERS:
+        return HANDLERS[action]
+    # Issue 11's actions live in leads/practice.py, which builds on the helpers of this module.
+    from .practice import PRACTICE_HANDLERS  # noqa: PLC0415
+
+    return PRACTICE_HANDLERS[action]
 
 
 def _primary_unit(assignments: list[Assignment]) -> Unit | None:
@@ -698,7 +800,7 @@ def lead_transition(
     if error:
         raise error
     old_status = lead.status
-    step = HANDLERS[action](lead, actor, now, (note or "").strip(), assignments, fields)
+    step = _handler(action)(lead, actor, now, (note or "").strip(), assignments, fields)
     return _finish(
         lead=lead,
         action=action,
@@ -723,12 +825,21 @@ _LEAD_STATE_FIELDS = [
     "closed_by",
     "discipline_referred",
     "discipline_referred_at",
+    "closure_signoff",
+    "review_pending",
+    "escalated_handling",
+    "restricted",
+    "priority",
 ]
 
 
 def _finish(*, lead, action, actor, now, old_status, step: Step, assignments) -> Lead:
     if lead.status != LeadStatus.CLOSED:
         lead.status = derive_status(lead, assignments)
+    if lead.status not in (LeadStatus.VERIFIED, LeadStatus.CLOSED):
+        # The office leader signed off the results as they stood; a lead that is verifying again needs
+        # a new signature before a 查否 closure.
+        lead.closure_signoff = None
     open_deadlines = [a.deadline for a in assignments if a.status in OPEN_ASSIGNMENT_STATUSES]
     lead.deadline = min(open_deadlines) if open_deadlines else None
     if lead.status == LeadStatus.VERIFIED and old_status != LeadStatus.VERIFIED:
@@ -746,6 +857,8 @@ def _finish(*, lead, action, actor, now, old_status, step: Step, assignments) ->
         note=step.note,
         data=step.data or {},
     )
+    for callback in step.after or []:
+        callback(event)
     public = step.public_status or (PUBLIC_STATUS_FOR.get(lead.status) if lead.status != old_status else None)
     if public:
         tip_ids = list(LeadTip.objects.filter(lead=lead).values_list("tip_id", flat=True))
@@ -753,6 +866,9 @@ def _finish(*, lead, action, actor, now, old_status, step: Step, assignments) ->
             tip_set_public_status(
                 tip_ids=tip_ids, public_status=public, actor=actor, conclusion=step.conclusion
             )
+            from .practice import informant_feedback_send  # noqa: PLC0415
+
+            informant_feedback_send(lead=lead, tip_ids=tip_ids, public_status=public, event=event)
     _notify(lead=lead, action=action, actor=actor, step=step, event=event)
     _save_files(lead, step, event, actor, now)
     return lead
@@ -1014,28 +1130,32 @@ def tip_triage_bulk(
 
 
 # --- notifications -------------------------------------------------------------------------------
+PRACTICE_NOTICES = frozenset(
+    {
+        "report_first",
+        "report_stage",
+        "request_stage_report",
+        "request_sign_off",
+        "sign_off",
+        "decline_sign_off",
+        "refuse_send_back",
+    }
+)
+
+
 def _notify(*, lead: Lead, action: str, actor: User, step: Step, event: LeadEvent) -> None:
     """In-app notifications (with mail through the outbox) in the same transaction as the step."""
     try:
-        from campaign.notifications import notify, office_users, users_for_unit
+        from campaign.notifications import notify, users_for_unit
     except ImportError:  # the notification centre is optional for the workflow
         return
     url = reverse("leads:detail", args=[lead.pk])
     key = f"lead-event:{event.pk}"
-    if action in ("assign", "reassign"):
+    if action in ("assign", "reassign", "accept_send_back", "review_escalate"):
+        from .practice import sign_for_prompt  # noqa: PLC0415
+
         for code in (step.data or {}).get("units", []):
-            unit = Unit.objects.get(code=code)
-            notify(
-                users=users_for_unit(unit),
-                kind="lead_assigned",
-                title=_("新交办线索 %(number)s，请及时签收") % {"number": lead.number},
-                body=_("办理期限：%(deadline)s")
-                % {"deadline": timezone.localtime(lead.deadline).strftime("%Y-%m-%d")}
-                if lead.deadline
-                else "",
-                url=url,
-                dedupe_key=f"{key}:{code}",
-            )
+            sign_for_prompt(lead=lead, unit=Unit.objects.get(code=code), url=url, key=f"{key}:{code}")
     elif action in ("send_back", "request_extension", "submit_result"):
         unit = step.assignment.unit if step.assignment else None
         titles = {
@@ -1043,8 +1163,10 @@ def _notify(*, lead: Lead, action: str, actor: User, step: Step, event: LeadEven
             "request_extension": _("%(unit)s申请线索 %(number)s 延期，请审批"),
             "submit_result": _("%(unit)s已反馈线索 %(number)s 的核查结果，请审核"),
         }
+        from .practice import office_audience  # noqa: PLC0415
+
         notify(
-            users=office_users().exclude(pk=actor.pk),
+            users=office_audience(lead).exclude(pk=actor.pk),
             kind=f"lead_{action}",
             title=titles[action] % {"unit": _unit_label(unit) if unit else "", "number": lead.number},
             url=url,
@@ -1065,6 +1187,10 @@ def _notify(*, lead: Lead, action: str, actor: User, step: Step, event: LeadEven
             url=url,
             dedupe_key=key,
         )
+    elif action in PRACTICE_NOTICES:
+        from .practice import practice_notify  # noqa: PLC0415
+
+        practice_notify(lead=lead, action=action, actor=actor, step=step, url=url, key=key)
     elif action == "close" and lead.discipline_referred:
         notify(
             users=User.objects.filter(role=Role.DISCIPLINE, is_active=True),

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -50,6 +51,19 @@ SUCCESS = {
     "close": gettext_lazy("线索已办结。"),
     "reopen": gettext_lazy("线索已重新启动。"),
     "merge": gettext_lazy("举报已并入该线索。"),
+    "report_first": gettext_lazy("首次回告已报送。"),
+    "report_stage": gettext_lazy("阶段回告已报送。"),
+    "request_stage_report": gettext_lazy("已要求承办单位报送阶段回告。"),
+    "request_sign_off": gettext_lazy("已提请第一责任人签字背书。"),
+    "sign_off": gettext_lazy("已签字背书。"),
+    "decline_sign_off": gettext_lazy("已退回联络员修改。"),
+    "accept_send_back": gettext_lazy("已同意退单并改派。"),
+    "refuse_send_back": gettext_lazy("已不同意退单，原单位继续办理。"),
+    "sign_off_closure": gettext_lazy("办领导已签字背书。"),
+    "review_escalate": gettext_lazy("已提级办理。"),
+    "review_confirm": gettext_lazy("已维持原结论。"),
+    "restrict": gettext_lazy("已限制知悉范围。"),
+    "unrestrict": gettext_lazy("已取消限制知悉范围。"),
 }
 
 
@@ -73,27 +87,93 @@ def lead_list(request):
     filterset = LeadFilter(request.GET or None, queryset=base.order_by("-created_at", "-id"))
     qs = filterset.qs if filterset.is_bound else filterset.queryset
     page = _page(request, selectors.lead_list_with_related(qs))
+    # Counts per source for what the other filters select (线索来源统计); a click narrows to that source.
+    source_params = request.GET.copy()
+    source_params.pop("source", None)
+    source_params.pop("page", None)
+    source_filter = LeadFilter(source_params or None, queryset=base)
+    sources = selectors.source_counts(source_filter.qs if source_filter.is_bound else base)
     return render(
         request,
         "leads/lead_list.html",
-        {"filter": filterset, "page": page, "querystring": _querystring(request), "now": timezone.now()},
+        {
+            "filter": filterset,
+            "page": page,
+            "querystring": _querystring(request),
+            "source_querystring": source_params.urlencode(),
+            "sources": sources,
+            "lights": request.GET.getlist("light"),
+            "now": timezone.now(),
+        },
     )
+
+
+ASSIGNMENT_SORTS = {"light": ("deadline", "id"), "-assigned_at": ("-assigned_at", "-id")}
+
+
+def _assignments_by_light(request, qs, now):
+    """?light=red&light=black keeps those lights (ranges on the indexed deadline); ?sort=light (default:
+    black, red, yellow, green) or -assigned_at (newest assignments first)."""
+    lights = [v for v in request.GET.getlist("light") if v in selectors.LIGHTS]
+    if lights:
+        cond = Q()
+        for light in lights:
+            cond |= selectors.light_q(light, now)
+        qs = qs.filter(cond)
+    sort = request.GET.get("sort", "light")
+    return qs.order_by(*ASSIGNMENT_SORTS.get(sort, ASSIGNMENT_SORTS["light"])), lights, sort
+
+
+LIGHT_LABELS = {
+    "black": gettext_lazy("超期"),
+    "red": gettext_lazy("红灯"),
+    "yellow": gettext_lazy("黄灯"),
+    "green": gettext_lazy("绿灯"),
+}
+
+
+def _light_context(request, user, lights, sort, now) -> dict:
+    counts = selectors.light_counts([user.unit_id], now=now, user=user).get(user.unit_id, {})
+    keep = request.GET.copy()
+    for key in ("light", "page"):
+        keep.pop(key, None)
+    base = keep.urlencode()
+    return {
+        "lights": lights,
+        "sort": sort,
+        "light_items": [
+            {
+                "key": key,
+                "label": LIGHT_LABELS[key],
+                "count": counts.get(key, 0),
+                "active": key in lights,
+                "url": "?" + "&".join(p for p in (base, f"light={key}") if p),
+            }
+            for key in ("black", "red", "yellow", "green")
+        ],
+        "all_url": "?" + base,
+        "querystring": _querystring(request),
+    }
 
 
 @never_cache
 @role_required(Role.LIAISON)
 def workspace(request):
     """The liaison's workspace: my unit's assignments by deadline; overdue in red, not yet signed for flagged."""
+    now = timezone.now()
     include_done = request.GET.get("done") == "1"
-    page = _page(request, selectors.assignment_list_for_unit(user=request.user, include_done=include_done))
+    qs, lights, sort = _assignments_by_light(
+        request, selectors.assignment_list_for_unit(user=request.user, include_done=include_done), now
+    )
     return render(
         request,
         "leads/workspace.html",
         {
-            "page": page,
+            "page": _page(request, qs),
             "include_done": include_done,
-            "counts": selectors.workspace_counts(request.user),
-            "now": timezone.now(),
+            "counts": selectors.workspace_counts(request.user, now),
+            "now": now,
+            **_light_context(request, request.user, lights, sort, now),
         },
     )
 
@@ -101,16 +181,27 @@ def workspace(request):
 @never_cache
 @role_required(Role.UNIT_HEAD, Role.LIAISON)
 def unit_due(request):
-    """The unit head's list: the unit's overdue and near-due assignments."""
-    page = _page(request, selectors.assignment_list_due(unit_id=request.user.unit_id))
+    """The unit head's list: the unit's overdue and near-due assignments, and results waiting for sign-off."""
+    now = timezone.now()
+    # Overdue and near due by default; a chosen light looks at all the unit's open assignments, so the
+    # counts on the light buttons are what a click shows.
+    if request.GET.getlist("light"):
+        base = selectors.assignment_list_open(unit_id=request.user.unit_id)
+    else:
+        base = selectors.assignment_list_due(unit_id=request.user.unit_id, now=now)
+    qs, lights, sort = _assignments_by_light(request, base, now)
     return render(
         request,
         "leads/unit_due.html",
         {
-            "page": page,
-            "counts": selectors.workspace_counts(request.user),
-            "now": timezone.now(),
+            "page": _page(request, qs),
+            "counts": selectors.workspace_counts(request.user, now),
+            "now": now,
             "near_due_days": leads_setting("NEAR_DUE_WORKDAYS"),
+            "signoffs": selectors.assignment_list_signoff(user=request.user)[:PAGE_SIZE]
+            if request.user.role == Role.UNIT_HEAD
+            else [],
+            **_light_context(request, request.user, lights, sort, now),
         },
     )
 
@@ -151,7 +242,10 @@ def _action_forms(lead, user, assignments, bound=None):
             form = bound
         else:
             form = ACTION_FORMS[name](
-                initial={"action": name, "version": lead.version}, lead=lead, assignments=assignments
+                initial={"action": name, "version": lead.version},
+                lead=lead,
+                assignments=assignments,
+                user=user,
             )
         forms.append({"name": name, "action": ACTIONS[name], "form": form})
     return forms
@@ -174,6 +268,16 @@ def _lead_context(request, lead, bound=None, conflict: str = ""):
                 "days_left": selectors.workdays_left(a.deadline, now) if a.is_open else None,
                 "mine": a.unit_id == user.unit_id and user.role in (Role.LIAISON, Role.UNIT_HEAD),
                 "files": files.get(a.pk, []),
+                "sign_for_late": a.status == "assigned"
+                and a.accept_deadline is not None
+                and a.accept_deadline < now,
+                "first_report_late": a.status == "accepted"
+                and a.first_report_at is None
+                and a.first_report_due is not None
+                and a.first_report_due < now,
+                "can_send_back_until": a.send_back_until
+                if a.status in ("assigned", "accepted") and not a.send_back_refused
+                else None,
             }
         )
     events = list(selectors.lead_timeline(lead))
@@ -185,6 +289,16 @@ def _lead_context(request, lead, bound=None, conflict: str = ""):
     return {
         "lead": lead,
         "rows": rows,
+        "signoffs": selectors.lead_signoffs(lead),
+        "report_backs": [
+            r for r in selectors.lead_report_backs(lead) if selectors.can_see_findings(user, r.assignment)
+        ],
+        "stage_requests": list(
+            lead.stage_requests.filter(status="pending").select_related("assignment__unit").order_by("due_at")
+        ),
+        "repeats": list(lead.repeat_reports.select_related("tip").order_by("-created_at")[:20])
+        if user.role in (Role.OFFICE, Role.LEADER, Role.ADMIN, Role.DISCIPLINE)
+        else [],
         "events": events,
         "tips": tips if user.role in (Role.OFFICE, Role.POLICE, Role.LEADER, Role.ADMIN) else [],
         "tip_count": len(tips),
@@ -206,7 +320,9 @@ def lead_detail(request, pk: int):
     if form_class is None:
         messages.error(request, _("未知操作。"))
         return redirect("leads:detail", pk=lead.pk)
-    form = form_class(request.POST, request.FILES, lead=lead, assignments=lead.assignment_list)
+    form = form_class(
+        request.POST, request.FILES, lead=lead, assignments=lead.assignment_list, user=request.user
+    )
     if not form.is_valid():
         return render(request, "leads/lead_detail.html", _lead_context(request, lead, bound=form), status=400)
     fields = dict(form.cleaned_data)
@@ -215,6 +331,8 @@ def lead_detail(request, pk: int):
     note = fields.pop("note", "")
     if "units" in fields:
         fields["units"] = list(fields["units"])
+    if "attachments" in fields and not fields["attachments"]:
+        fields.pop("attachments")
     for key in ("assignment", "extension", "days"):
         if fields.get(key) in (None, ""):
             fields.pop(key, None)

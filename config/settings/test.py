@@ -19,6 +19,3 @@ REDIS_URL = urlunsplit(_parts._replace(path=f"/{env.int('TEST_REDIS_DB', default
 CACHES["default"]["LOCATION"] = REDIS_URL
 CELERY_BROKER_URL = REDIS_URL
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
-# pytest-django's live_server wraps the site in Django's media-files handler, which fails on every request
-# when MEDIA_URL is None (as in base.py, where uploads are never served by URL). Nothing links here.
-MEDIA_URL = "/__test-media-not-linked__/"

@@ -10,6 +10,17 @@ from ..services import TRIAGE_ACTIONS
 from ..workflow import ACTIONS
 
 
+def signoff_data(signoff) -> dict:
+    return {
+        "id": signoff.pk,
+        "kind": signoff.kind,
+        "result": signoff.result,
+        "signed_by": signoff.signer_name,
+        "title": signoff.signer_title,
+        "signed_at": signoff.signed_at.isoformat(),
+    }
+
+
 class AssignmentOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     unit = serializers.CharField(source="unit.code")
@@ -31,6 +42,24 @@ class AssignmentOutputSerializer(serializers.Serializer):
     pending_extension = serializers.IntegerField(allow_null=True)
     escalation_level = serializers.IntegerField()
     routing_reason = serializers.CharField()
+    # issue 11: sign-for, send-back window, report-backs, sign-off
+    accept_deadline = serializers.DateTimeField()
+    send_back_until = serializers.DateTimeField()
+    send_back_refused = serializers.BooleanField()
+    sign_for_level = serializers.IntegerField()
+    first_report_due = serializers.DateTimeField()
+    first_report_at = serializers.DateTimeField()
+    pending_stage = serializers.IntegerField(allow_null=True, default=None)
+    signoff_requested_at = serializers.DateTimeField()
+    draft_result = serializers.SerializerMethodField()
+    signoff = serializers.SerializerMethodField()
+
+    def get_draft_result(self, obj) -> str | None:
+        user = self.context["request"].user
+        return obj.draft_result if can_see_findings(user, obj) else None
+
+    def get_signoff(self, obj) -> dict | None:
+        return signoff_data(obj.signoff) if obj.signoff_id else None
 
     def get_overdue(self, obj) -> bool:
         return obj.is_overdue(self.context.get("now"))
@@ -73,7 +102,20 @@ class LeadOutputSerializer(serializers.Serializer):
     verified_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField()
     version = serializers.IntegerField()
+    light = serializers.SerializerMethodField(
+        help_text="green / yellow / red / black (overdue); empty when closed"
+    )
+    repeat_count = serializers.IntegerField()
+    review_pending = serializers.BooleanField()
+    escalated_handling = serializers.BooleanField()
+    closure_signoff = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+
+    def get_light(self, obj) -> str:
+        return traffic_light(obj.deadline, self.context.get("now")) if obj.status != "closed" else ""
+
+    def get_closure_signoff(self, obj) -> dict | None:
+        return signoff_data(obj.closure_signoff) if obj.closure_signoff_id else None
 
     def get_unit(self, obj) -> str | None:
         units = lead_units(obj)
@@ -152,6 +194,60 @@ class LeadTransitionInputSerializer(serializers.Serializer):
     refer_discipline = serializers.BooleanField(required=False, default=False)
     tips = serializers.ListField(child=serializers.IntegerField(), required=False)
     attachments = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class SignOffOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    unit = serializers.CharField(source="assignment.unit.code", default=None)
+    result = serializers.CharField()
+    signed_by = serializers.CharField(source="signer_name")
+    title = serializers.CharField(source="signer_title")
+    signed_at = serializers.DateTimeField()
+    note = serializers.CharField()
+
+
+class ReportBackOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    unit = serializers.CharField(source="assignment.unit.code")
+    body = serializers.CharField()
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    late = serializers.BooleanField(source="is_late")
+    attachments = serializers.SerializerMethodField()
+
+    def get_attachments(self, obj) -> list[dict]:
+        if obj.event is None:
+            return []
+        return [{"id": a.pk, "name": a.name, "size": a.size} for a in obj.event.attachments.all()]
+
+
+class CallBackOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    lead = serializers.IntegerField(source="lead_id")
+    lead_number = serializers.CharField(source="lead.number")
+    tip = serializers.IntegerField(source="tip_id")
+    month = serializers.DateField(format="%Y-%m")
+    status = serializers.CharField()
+    outcome = serializers.CharField()
+    notes = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+    review = serializers.IntegerField(source="review_id", allow_null=True)
+
+
+class CallBackRecordInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[("done", _("已回访")), ("unreachable", _("无法联系"))])
+    outcome = serializers.ChoiceField(
+        choices=[("satisfied", _("满意")), ("basically", _("基本满意")), ("unsatisfied", _("不满意"))],
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class LeadCreateInputSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from . import views
 
 router = SimpleRouter()
 router.register("leads", views.LeadViewSet, basename="lead")
+router.register("callbacks", views.CallBackViewSet, basename="callback")
 
 urlpatterns = [
     path("tips/<int:pk>/triage/", views.TipTriageView.as_view(), name="tip-triage"),

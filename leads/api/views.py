@@ -1,8 +1,11 @@
 """Lead API: list/detail scoped by `lead_list_visible_to`, workflow actions through `lead_transition`."""
 
+import datetime as dt
+
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -18,17 +21,34 @@ from campaign.roles import Role
 from reports.models import Tip
 
 from ..filters import LeadFilter
-from ..models import LeadSource
+from ..models import LeadSource, ReportBack
+from ..practice import callback_record
 from ..routing import routing_propose_for_lead, routing_propose_for_tip
-from ..selectors import lead_get_visible, lead_list_visible_to, lead_list_with_related, lead_timeline
+from ..selectors import (
+    LIGHTS,
+    callback_list,
+    can_see_findings,
+    lead_get_visible,
+    lead_list_visible_to,
+    lead_list_with_related,
+    lead_signoffs,
+    lead_timeline,
+    light_q,
+    source_counts,
+    status_counts,
+)
 from ..services import TRIAGE_ROLES, lead_register, lead_transition, tip_triage
 from ..workflow import TransitionError, VersionConflict
 from .serializers import (
+    CallBackOutputSerializer,
+    CallBackRecordInputSerializer,
     LeadCreateInputSerializer,
     LeadEventOutputSerializer,
     LeadOutputSerializer,
     LeadTransitionInputSerializer,
     ProposalOutputSerializer,
+    ReportBackOutputSerializer,
+    SignOffOutputSerializer,
     TipTriageInputSerializer,
     serializer_context,
 )
@@ -161,12 +181,82 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = LeadEventOutputSerializer(page, many=True, context=serializer_context(request)).data
         return self.get_paginated_response(data)
 
+    @extend_schema(responses={200: dict})
+    @action(detail=False, methods=["get"])
+    def counts(self, request):
+        """Counts of the leads the filters select (only those the user may see): by source (线索来源),
+        by traffic light (红黄灯, open leads) and by status."""
+        qs = self.filter_queryset(lead_list_visible_to(request.user))
+        now = timezone.now()
+        open_qs = qs.exclude(status="closed")
+        return Response(
+            {
+                "total": qs.count(),
+                "by_source": source_counts(qs),
+                "by_light": {light: open_qs.filter(light_q(light, now)).count() for light in LIGHTS},
+                "by_status": status_counts(qs),
+            }
+        )
+
+    @extend_schema(responses={200: SignOffOutputSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def signoffs(self, request, pk=None):
+        """签字背书: who signed what and when (unit heads on results, office leaders on closures)."""
+        lead = lead_get_visible(request.user, pk)
+        return Response(SignOffOutputSerializer(lead_signoffs(lead), many=True).data)
+
+    @extend_schema(responses={200: ReportBackOutputSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="report-backs")
+    def report_backs(self, request, pk=None):
+        """回告: first, stage and final report-backs of the units whose findings the user may read."""
+        lead = lead_get_visible(request.user, pk)
+        rows = (
+            ReportBack.objects.filter(lead=lead)
+            .select_related("assignment__unit", "created_by", "event")
+            .prefetch_related("event__attachments")
+            .order_by("created_at", "id")
+        )
+        rows = [r for r in rows if can_see_findings(request.user, r.assignment)]
+        return Response(ReportBackOutputSerializer(rows, many=True).data)
+
     @extend_schema(responses={200: ProposalOutputSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def routing(self, request, pk=None):
         """The routing proposal for this lead's sector, region and text, with the reasons."""
         lead = lead_get_visible(request.user, pk)
         return Response([p.as_dict() for p in routing_propose_for_lead(lead)])
+
+
+class CallBackViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """回访: the monthly call-back sample (?month=YYYY-MM&status=pending), and recording an outcome."""
+
+    permission_classes = [roles_permission(Role.OFFICE)]
+    serializer_class = CallBackOutputSerializer
+
+    def get_queryset(self):
+        month = None
+        raw = self.request.query_params.get("month", "")
+        if raw:
+            try:
+                month = dt.datetime.strptime(raw, "%Y-%m").date()
+            except ValueError:
+                raise ValidationError({"month": [_("月份格式应为 YYYY-MM。")]}) from None
+        status_value = self.request.query_params.get("status", "")
+        return callback_list(self.request.user, month=month, status=status_value)
+
+    @extend_schema(request=CallBackRecordInputSerializer, responses={200: CallBackOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        """Record the call: reached (满意 / 基本满意 / 不满意 with notes) or unreachable."""
+        if not callback_list(request.user).filter(pk=pk).exists():
+            raise Http404
+        payload = CallBackRecordInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            callback = callback_record(callback_id=int(pk), actor=request.user, **payload.validated_data)
+        except TransitionError as exc:
+            return transition_error_response(request, exc, None)
+        return Response(CallBackOutputSerializer(callback).data)
 
 
 def _tip_for_triage(pk) -> Tip:

@@ -11,6 +11,12 @@ register = template.Library()
 
 LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "black": "超期"}
 
+
+@register.filter
+def light_label(color):
+    return _(LIGHT_LABELS.get(color, "")) if color else ""
+
+
 STATUS_CLASSES = {
     LeadStatus.REGISTERED: "text-bg-secondary",
     LeadStatus.ASSIGNED: "text-bg-info",
@@ -50,12 +56,27 @@ def status_class(status):
     return STATUS_CLASSES.get(status, "text-bg-secondary")
 
 
+# Timeline entries written by the system (sweeps, intake), which are not actions of the table.
+SYSTEM_EVENT_LABELS = {
+    "register": "受理登记",
+    "escalate": "系统督办",
+    "accept_overdue": "交办未签收提醒",
+    "sign_for_reminder": "签收催办",
+    "sign_for_escalated": "签收超时督办",
+    "report_reminder": "首次回告催报",
+    "stage_reminder": "阶段回告催报",
+    "repeat_report": "查否后再次被举报",
+    "callback": "回访",
+}
+
+
 @register.filter
 def action_label(name):
     action = ACTIONS.get(name)
     if action:
         return action.label
-    return {"register": _("受理登记")}.get(name, name)
+    label = SYSTEM_EVENT_LABELS.get(name)
+    return _(label) if label else name
 
 
 @register.filter
@@ -79,6 +100,19 @@ ACTION_ICONS = {
     "close": "check-circle",
     "reopen": "arrow-repeat",
     "merge": "union",
+    "report_first": "chat-left-text",
+    "report_stage": "chat-left-dots",
+    "request_stage_report": "chat-square-quote",
+    "request_sign_off": "pen",
+    "sign_off": "patch-check",
+    "decline_sign_off": "arrow-counterclockwise",
+    "accept_send_back": "check2-circle",
+    "refuse_send_back": "x-circle",
+    "sign_off_closure": "patch-check-fill",
+    "review_escalate": "arrow-up-circle",
+    "review_confirm": "check2-all",
+    "restrict": "lock",
+    "unrestrict": "unlock",
 }
 
 

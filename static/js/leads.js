@@ -48,3 +48,19 @@
     openFromHash();
   });
 })();
+
+// Practice pages (issue 11): sort select on the task lists, and the print button of the lead sheet.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("[data-sort-select]");
+    if (!select) return;
+    var url = new URL(window.location.href);
+    url.searchParams.set("sort", select.value);
+    url.searchParams.delete("page");
+    window.location.assign(url.toString());
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
+})();

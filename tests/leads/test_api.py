@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from leads.models import Lead, LeadStatus
 from reports.models import TipStatus
 
-from .factories import act, build, make_tip, register, submit
+from .factories import act, build, make_tip, register, sign_off, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,9 @@ def test_transition_happy_path_returns_the_new_state(api_as, users, sectors, reg
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "verifying" and body["version"] == lead.version + 1
-    assert "submit_result" in body["allowed_actions"]
+    # Signed for: report back, put the result to the unit head; submitting waits for the sign-off.
+    assert {"report_first", "request_sign_off"} <= set(body["allowed_actions"])
+    assert "submit_result" not in body["allowed_actions"]
 
 
 def test_transition_missing_reason_is_400_with_field_errors(api_as, users, sectors, regions):
@@ -184,6 +186,7 @@ def test_submit_result_with_attachment_over_multipart(api_as, users, sectors, re
     settings.MEDIA_ROOT = tmp_path
     lead = _shared(users, sectors, regions)
     act(users, lead, "accept", "liaison_housing")
+    sign_off(users, lead, "liaison_housing", result="partly", findings="部分属实。")
     png = SimpleUploadedFile("照片.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
     response = api_as("liaison_housing").post(
         f"/api/v1/leads/{lead.pk}/transition/",
@@ -331,4 +334,4 @@ def test_lead_status_values_in_json_are_codes(api_as, users, sectors, regions):
     lead = build("closed", users, sectors, regions)
     body = api_as("office").get(f"/api/v1/leads/{lead.pk}/").json()
     assert body["status"] == LeadStatus.CLOSED and body["status_label"] == "办结"
-    assert body["disposition"] == "no_action" and body["allowed_actions"] == ["reopen"]
+    assert body["disposition"] == "no_action" and body["allowed_actions"] == ["reopen", "restrict"]

@@ -41,6 +41,29 @@ def _act(page, action, fill=None):
     page.wait_for_load_state()
 
 
+def _head_signs(lead, username):
+    """The unit head's signature (签字背书, issue 11); the practice browser test does it on the page."""
+    from campaign.models import User
+    from leads.services import lead_transition
+
+    liaison = User.objects.get(username=username)
+    head = User.objects.get(role="unit_head", unit=liaison.unit)
+    lead_transition(lead_id=lead.pk, action="sign_off", actor=head)
+
+
+def _submit_signed(page, lead, username, result, findings):
+    _act(
+        page,
+        "request_sign_off",
+        {f"input[name=result][value={result}]": True, "textarea[name=findings]": findings},
+    )
+    assert "已提请第一责任人签字背书" in page.content()
+    _head_signs(lead, username)
+    page.reload()
+    _act(page, "submit_result")
+    assert "核查结果已提交" in page.content()
+
+
 def _liaison_verifies(new_page, username, lead, findings, shot=None):
     page = new_page("desktop")
     browser_login(page, username)
@@ -50,10 +73,7 @@ def _liaison_verifies(new_page, username, lead, findings, shot=None):
         page.shot(f"{shot}-before-accept")
     _act(page, "accept")
     assert page.locator(".alert-success").first.is_visible()
-    _act(
-        page, "submit_result", {"input[name=result][value=partly]": True, "textarea[name=findings]": findings}
-    )
-    assert "核查结果已提交" in page.content()
+    _submit_signed(page, lead, username, "partly", findings)
     if shot:
         page.shot(shot)
     return page
@@ -106,14 +126,7 @@ def test_lead_from_tip_to_closure_with_two_units(new_page, campaign_data, sector
     housing = new_page("desktop")
     browser_login(housing, "liaison_housing")
     housing.goto(f"/leads/{lead.pk}/")
-    _act(
-        housing,
-        "submit_result",
-        {
-            "input[name=result][value=substantiated]": True,
-            "textarea[name=findings]": "补充走访司机5人，强揽、殴打属实。",
-        },
-    )
+    _submit_signed(housing, lead, "liaison_housing", "substantiated", "补充走访司机5人，强揽、殴打属实。")
     office.goto(f"/leads/{lead.pk}/")
     _act(
         office,

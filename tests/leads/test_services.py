@@ -31,7 +31,7 @@ from leads.services import (
 from leads.workflow import TransitionError, VersionConflict
 from reports.models import PublicStatus, Tip, TipEvent, TipStatus
 
-from .factories import act, assignment_of, build, make_tip, register, submit
+from .factories import act, assignment_of, build, make_tip, register, sign_off, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -123,17 +123,21 @@ def test_send_back_needs_a_reason_and_changes_nothing_without_one(users, sectors
     assert Lead.objects.get(pk=lead.pk).version == lead.version
 
 
-def test_submit_result_requires_result_and_findings(users, sectors, regions):
+def test_a_result_needs_result_and_findings_before_it_goes_to_the_unit_head(users, sectors, regions):
     lead = register(users, sectors, regions, units=["housing"])
     lead = act(users, lead, "accept", "liaison_housing")
     with pytest.raises(TransitionError) as exc:
-        act(users, lead, "submit_result", "liaison_housing", result="", findings="")
+        act(users, lead, "request_sign_off", "liaison_housing", result="", findings="")
     assert set(exc.value.errors) == {"result", "findings"}
     with pytest.raises(TransitionError) as exc:
-        act(users, lead, "submit_result", "liaison_housing", result="maybe", findings="写了")
+        act(users, lead, "request_sign_off", "liaison_housing", result="maybe", findings="写了")
     assert set(exc.value.errors) == {"result"}
+    # And nothing is submitted without the unit head's signature (issue 11).
+    with pytest.raises(TransitionError) as exc:
+        act(users, lead, "submit_result", "liaison_housing", result="partly", findings="写了")
+    assert exc.value.kind == "state" and "签字背书" in exc.value.message
     assert assignment_of(lead, "housing").status == AssignmentStatus.ACCEPTED
-    assert not LeadEvent.objects.filter(lead=lead, action="submit_result").exists()
+    assert not LeadEvent.objects.filter(lead=lead, action__in=["submit_result", "request_sign_off"]).exists()
 
 
 def test_a_liaison_acts_only_on_its_own_units_assignment(users, sectors, regions):
@@ -149,6 +153,7 @@ def test_result_files_are_checked_and_stored(users, sectors, regions, settings, 
     settings.MEDIA_ROOT = tmp_path
     lead = register(users, sectors, regions, units=["housing"])
     act(users, lead, "accept", "liaison_housing")
+    sign_off(users, lead, "liaison_housing", result="substantiated", findings="属实")
     bad = SimpleUploadedFile("笔录.exe", b"MZ\x90\x00" + b"\x00" * 100)
     with pytest.raises(TransitionError) as exc:
         act(
@@ -259,7 +264,8 @@ def test_close_needs_a_disposition_that_does_not_claim_more_than_was_found(users
     with pytest.raises(TransitionError) as exc:
         act(users, lead, "close", "office", disposition="criminal_case")
     assert exc.value.errors["disposition"] == ["核查结论为“不属实”的线索不能以“刑事立案”办结。"]
-    lead = act(users, lead, "close", "office", disposition="no_action")
+    # 查否 closes with an office leader's sign-off; a leader who closes signs by closing.
+    lead = act(users, lead, "close", "office_leader", disposition="no_action")
     assert (lead.status, lead.result, lead.disposition) == ("closed", "unsubstantiated", "no_action")
 
 
@@ -338,7 +344,7 @@ def test_stale_version_is_a_conflict_with_the_current_state(users, sectors, regi
 def test_assigning_notifies_the_units_liaisons_once(users, sectors, regions):
     register(users, sectors, regions, units=["housing"])
     titles = list(Notification.objects.filter(user=users["liaison_housing"]).values_list("title", flat=True))
-    assert len(titles) == 1 and "请及时签收" in titles[0]
+    assert len(titles) == 1 and "签收" in titles[0]
     assert Notification.objects.filter(user=users["unit_head_housing"]).count() == 1
 
 

@@ -9,7 +9,7 @@ from campaign.models import AuditEntry
 from leads.models import Assignment, Lead, LeadEvent, LeadStatus
 from reports.models import Tip, TipStatus
 
-from .factories import act, assignment_of, build, make_tip, register, submit
+from .factories import act, assignment_of, build, make_tip, register, sign_off, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -78,18 +78,34 @@ def test_accept_from_the_page_then_submit_findings(client_as, users, sectors, re
     lead.refresh_from_db()
     assert lead.status == LeadStatus.VERIFYING
     response = client.post(
-        url, {"action": "submit_result", "version": lead.version, "result": "", "findings": ""}
+        url, {"action": "request_sign_off", "version": lead.version, "result": "", "findings": ""}
     )
     assert response.status_code == 400
     page = response.content.decode()
     assert "请选择核查结论。" in page and "请填写核查情况。" in page
     response = client.post(
         url,
-        {"action": "submit_result", "version": lead.version, "result": "partly", "findings": "部分属实。"},
+        {"action": "request_sign_off", "version": lead.version, "result": "partly", "findings": "部分属实。"},
         follow=True,
     )
+    assert "已提请第一责任人签字背书" in response.content.decode()
+    # The unit head signs off on the same page; then the liaison submits what was signed.
+    lead.refresh_from_db()
+    head = client_as("unit_head_housing")
+    response = head.post(url, {"action": "sign_off", "version": lead.version}, follow=True)
+    assert "已签字背书" in response.content.decode()
+    lead.refresh_from_db()
+    client = client_as("liaison_housing")
+    page = client.get(url).content.decode()
+    assert "以 张海涛 签字背书的内容提交" in page
+    response = client.post(url, {"action": "submit_result", "version": lead.version}, follow=True)
     assert "核查结果已提交" in response.content.decode()
-    assert Lead.objects.get(pk=lead.pk).status == LeadStatus.VERIFIED
+    lead = Lead.objects.get(pk=lead.pk)
+    assert lead.status == LeadStatus.VERIFIED
+    assert (assignment_of(lead, "housing").result, assignment_of(lead, "housing").findings) == (
+        "partly",
+        "部分属实。",
+    )
 
 
 def test_stale_page_gets_409_and_the_current_state(client_as, users, sectors, regions):
@@ -220,6 +236,7 @@ def test_attachment_download_is_scoped_and_audited(client_as, users, sectors, re
     settings.MEDIA_ROOT = tmp_path
     lead = register(users, sectors, regions, units=["housing", "transport"])
     act(users, lead, "accept", "liaison_housing")
+    sign_off(users, lead, "liaison_housing", result="partly", findings="部分属实")
     png = SimpleUploadedFile("照片.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     act(
         users,
@@ -291,4 +308,4 @@ def test_lead_page_queries_do_not_grow_with_history(client_as, users, sectors, r
     submit(users, lead, "liaison_housing")
     act(users, lead, "assign", "office", units=["market"])
     assert _queries(client, reverse("leads:detail", args=[lead.pk])) == few
-    assert LeadEvent.objects.filter(lead=lead).count() == 6
+    assert LeadEvent.objects.filter(lead=lead).count() == 8  # with the sign-off request and signature

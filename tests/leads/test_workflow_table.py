@@ -30,6 +30,20 @@ EXPECTED = {
     "close": ({"office"}, {"verified"}),
     "reopen": ({"office"}, {"closed"}),
     "merge": ({"office"}, OPEN),
+    # issue 11: report-backs, sign-offs, send-back arbitration, review, restricted leads
+    "report_first": ({"liaison"}, {"verifying"}),
+    "report_stage": ({"liaison"}, {"verifying"}),
+    "request_stage_report": ({"office"}, {"verifying"}),
+    "request_sign_off": ({"liaison"}, {"verifying"}),
+    "sign_off": ({"unit_head"}, {"verifying"}),
+    "decline_sign_off": ({"unit_head"}, {"verifying"}),
+    "accept_send_back": ({"office"}, OPEN),
+    "refuse_send_back": ({"office"}, OPEN),
+    "sign_off_closure": ({"office"}, {"verified"}),
+    "review_escalate": ({"office"}, {"closed"}),
+    "review_confirm": ({"office"}, {"closed"}),
+    "restrict": ({"office"}, OPEN | {"closed"}),
+    "unrestrict": ({"office"}, OPEN | {"closed"}),
 }
 STATUSES = [s.value for s in LeadStatus]
 ROLE_USERS = {
@@ -45,7 +59,10 @@ LIAISON_FOR = {
     ("accept", "verifying"): "liaison_transport",
     ("request_extension", "verifying"): "liaison_natural_resources",
     ("submit_result", "verifying"): "liaison_natural_resources",
+    ("report_stage", "verifying"): "liaison_natural_resources",
 }
+# Office actions that only an office leader may take (a precondition, not a row of the table).
+OFFICE_LEADER_ACTIONS = {"sign_off_closure", "unrestrict"}
 
 
 def _fields(action: str, status: str, users) -> dict:
@@ -63,6 +80,17 @@ def _fields(action: str, status: str, users) -> dict:
         "close": {"disposition": "no_action", "note": "审核同意办结。"},
         "reopen": {"note": "收到新的举报，重新核查。"},
         "merge": {"tips": [make_tip().pk]},
+        "report_first": {"note": "已成立核查组。"},
+        "report_stage": {"note": "已走访当事人5人。"},
+        "request_stage_report": {"unit": "housing", "note": "请报告调取银行流水的进展。"},
+        "request_sign_off": {"result": "partly", "findings": "部分属实。"},
+        "decline_sign_off": {"note": "请补充询问笔录。"},
+        "accept_send_back": {"units": ["agriculture"]},
+        "refuse_send_back": {"note": "属于本单位职责，请继续办理。"},
+        "review_escalate": {"units": ["agriculture"], "note": "原核查不实，提级办理。"},
+        "review_confirm": {"note": "原核查结论成立。"},
+        "restrict": {"note": "涉及公职人员。"},
+        "unrestrict": {"note": "已不需限制。"},
     }.get(action, {})
 
 
@@ -89,11 +117,20 @@ class _Rollback(Exception):
 @pytest.mark.parametrize("action", sorted(EXPECTED))
 def test_every_role_in_every_status(action, status, users, sectors, regions):
     lead = build(status, users, sectors, regions)
+    if action == "unrestrict":
+        Lead.objects.filter(pk=lead.pk).update(restricted=True)
+    if action in ("review_escalate", "review_confirm"):
+        from leads.models import LeadReview
+
+        Lead.objects.filter(pk=lead.pk).update(review_pending=True)
+        LeadReview.objects.create(lead=lead, source="repeat")
     failures = []
     for role in Role.values:
         username = (
             LIAISON_FOR.get((action, status), "liaison_housing") if role == Role.LIAISON else ROLE_USERS[role]
         )
+        if role == Role.OFFICE and action in OFFICE_LEADER_ACTIONS:
+            username = "office_leader"
         actor = users[username]
         roles, statuses = EXPECTED[action]
         allowed = role in roles and status in statuses
