@@ -65,6 +65,9 @@ class DocumentNumberCounterAdmin(admin.ModelAdmin):
 
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False  # written by the portal's services, never by hand
+
     list_display = [
         "unit",
         "period_kind",
@@ -81,6 +84,9 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 @admin.register(AssessmentAdjustment)
 class AssessmentAdjustmentAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False  # written by the portal's services, never by hand
+
     list_display = ["assessment", "old_adjustment", "new_adjustment", "actor", "at"]
     readonly_fields = ["assessment", "old_adjustment", "new_adjustment", "reason", "actor", "at"]
 

@@ -706,6 +706,9 @@ def action_transition(
         raise error
     if step == "issue" and action.kind in ITEMS_REQUIRED_KINDS and not items:
         raise WorkflowError.field("items", _("须至少列明一项整改事项。"))
+    if step not in HANDLERS:
+        # Steps such as "edit" have their own service (action_update); the transition endpoint refuses them.
+        raise WorkflowError.field("action", _("此操作不能通过流转接口执行。"))
     old = action.status
     result = HANDLERS[step](action, actor, now, (note or "").strip(), items, fields)
     if action.status not in (ActionStatus.DISMISSED, ActionStatus.CLOSED, ActionStatus.DRAFT):

@@ -248,7 +248,7 @@ class CallBackViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def record(self, request, pk=None):
         """Record the call: reached (满意 / 基本满意 / 不满意 with notes) or unreachable."""
-        if not callback_list(request.user).filter(pk=pk).exists():
+        if not str(pk).isdigit() or not callback_list(request.user).filter(pk=pk).exists():
             raise Http404
         payload = CallBackRecordInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -22,6 +22,9 @@ class ImportedCaseAdmin(admin.ModelAdmin):
 
 @admin.register(CaseImport)
 class CaseImportAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False  # written by the portal's services, never by hand
+
     list_display = ("original_name", "status", "total_rows", "created_count", "created_by", "created_at")
     list_filter = ("status",)
     readonly_fields = [f.name for f in CaseImport._meta.fields]
@@ -36,12 +39,18 @@ class WatchFlagAdmin(admin.ModelAdmin):
 
 @admin.register(WatchHit)
 class WatchHitAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False  # written by the portal's services, never by hand
+
     list_display = ("flag", "item_kind", "item_label", "matched", "at")
     readonly_fields = ("flag", "item_kind", "item_id", "item_label", "matched", "at")
 
 
 @admin.register(Link)
 class LinkAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False  # written by the portal's services, never by hand
+
     list_display = ("a_kind", "a_id", "b_kind", "b_id", "outcome", "created_by", "created_at")
     readonly_fields = (
         "a_kind",
