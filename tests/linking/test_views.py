@@ -33,6 +33,12 @@ def test_the_tip_page_loads_the_related_panel(client_as, two):
     assert f'hx-get="/linking/tips/{a.pk}/related/"' in page
 
 
+def test_the_lead_page_loads_the_related_panel(client_as, campaign_data):
+    lead = make_lead(campaign_data, "工地土方被人垄断，电话137-0391-1234。", units=["housing"])
+    page = client_as("office").get(f"/leads/{lead.pk}/").content.decode()
+    assert f'hx-get="/linking/leads/{lead.pk}/related/"' in page
+
+
 def test_the_related_fragment_lists_suggestions_with_reasons_and_buttons(client_as, two):
     a, b = two
     r = client_as("office").get(f"/linking/tips/{a.pk}/related/", **HX)
