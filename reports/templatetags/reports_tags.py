@@ -71,6 +71,7 @@ EVENT_LABELS = {
     "reward:approved": "举报奖励获批",
     "reward:rejected": "举报奖励未获批准",
     "reward:paid": "举报奖励已发放",
+    "retention_purge": "按期清除举报人信息",
 }
 
 

@@ -73,6 +73,7 @@ RUNTIME_MSGIDS = (
     gettext_noop("举报奖励获批"),
     gettext_noop("举报奖励未获批准"),
     gettext_noop("举报奖励已发放"),
+    gettext_noop("按期清除举报人信息"),
 )
 STAFF_USERS = ["office", "police", "liaison_housing", "unit_head_housing", "leader", "discipline", "admin"]
 
