@@ -74,19 +74,24 @@ def add_workdays(start: dt.datetime, days: int) -> dt.datetime:
 def subtract_workdays(moment: dt.datetime, days: int) -> dt.datetime:
     """The latest deadline that is at least `days` working days overdue at `moment`.
 
-    A deadline D is N working days overdue at T when N working days have fully passed after D's day
-    and before T's day ends; used to turn "7 working days overdue" into one indexed comparison.
+    A deadline D is N working days overdue at T when N working days have passed after D's day, T's own
+    day counted only when it is a working day (the same count as workdays_between(D, T) >= N); used to
+    turn "7 working days overdue" into one indexed comparison (`deadline <= cutoff`). A weekend `moment`
+    adds nothing: on a Saturday the cutoff is the same as on the Friday before, end of day.
     """
-    local = timezone.localtime(moment)
-    day = local.date()
+    if days <= 0:
+        return moment
+    day = timezone.localtime(moment).date()
     remaining = days
-    while remaining > 0:
-        day -= dt.timedelta(days=1)
+    while True:
         if is_workday(day):
             remaining -= 1
-    if days == 0:
-        return moment
-    end = dt.datetime.combine(day, dt.time(23, 59, 59))
+            if remaining == 0:
+                break
+        day -= dt.timedelta(days=1)
+    # `day` is the N-th working day back from `moment` (its own day included when a working day):
+    # deadlines on any earlier day have N working days after them.
+    end = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(23, 59, 59))
     return timezone.make_aware(end, timezone.get_current_timezone())
 
 

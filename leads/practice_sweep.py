@@ -47,27 +47,16 @@ SIGN_FOR_ESCALATED = 2
 REPEAT_MIN_AGE = dt.timedelta(seconds=30)
 
 
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
-
-
-def _nth_workday_back(day: dt.date, n: int) -> dt.date:
-    """The n-th working day counting back from `day`, `day` included when it is a working day."""
-    remaining = n
-    while True:
-        if workdays.is_workday(day):
-            remaining -= 1
-            if remaining <= 0:
-                return day
-        day -= dt.timedelta(days=1)
-
-
 def sign_for_escalate_cutoff(now: dt.datetime, days: int) -> dt.datetime:
     """Sign-for deadlines before this moment had `days` more working days pass without signing
-    (now > workdays.add_workdays(accept_deadline, days)); one indexed comparison instead of a Python pass."""
+    (now > workdays.add_workdays(accept_deadline, days)); one indexed comparison instead of a Python pass.
+
+    Those working days must all have ended before today, so they are counted up to yesterday; the shared
+    cutoff is the end of a day (deadlines at or before it qualify), so the bound is the next second.
+    """
     if days <= 0:
         return now
-    return _day_start(_nth_workday_back(timezone.localdate(now) - dt.timedelta(days=1), days))
+    return workdays.subtract_workdays(now - dt.timedelta(days=1), days) + dt.timedelta(seconds=1)
 
 
 def _lock_leads(lead_ids) -> dict[int, str]:

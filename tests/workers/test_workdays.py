@@ -111,11 +111,30 @@ def test_supervision_waits_for_the_seventh_working_day_not_the_weekend_before():
     assert deadline < overdue_cutoff(at("2026-10-19", "00:05"), 7)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="campaign.workdays.subtract_workdays counts a weekend `moment` as a working day "
-    "(reported to the lead; leads.escalation.overdue_cutoff does not use it)",
-)
 def test_subtract_workdays_on_a_weekend_counts_only_working_days():
     cutoff = workdays.subtract_workdays(at("2026-10-17"), 7)  # Saturday
     assert workdays.workdays_between(cutoff, at("2026-10-17")) >= 7
+    # The same cutoff as on the Friday before and on the Sunday after: a weekend adds no working day.
+    assert cutoff == workdays.subtract_workdays(at("2026-10-16", "23:00"), 7)
+    assert cutoff == workdays.subtract_workdays(at("2026-10-18"), 7)
+    assert workdays.subtract_workdays(at("2026-10-19"), 7) > cutoff
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deadline_day=DAYS, today=DAYS, hour=st.integers(0, 23), n=st.integers(min_value=1, max_value=9))
+def test_subtract_workdays_agrees_with_counting_working_days(deadline_day, today, hour, n):
+    deadline = end_of(deadline_day.isoformat())
+    now = at(today.isoformat(), f"{hour:02d}:17")
+    cutoff = workdays.subtract_workdays(now, n)
+    assert (deadline <= cutoff) == (workdays.workdays_between(deadline, now) >= n)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deadline_day=DAYS, today=DAYS, hour=st.integers(0, 23), n=st.integers(min_value=1, max_value=5))
+def test_sign_for_escalate_cutoff_agrees_with_adding_working_days(deadline_day, today, hour, n):
+    from leads.practice_sweep import sign_for_escalate_cutoff
+
+    deadline = end_of(deadline_day.isoformat())
+    now = at(today.isoformat(), f"{hour:02d}:17")
+    fires = deadline < sign_for_escalate_cutoff(now, n)
+    assert fires == (now > workdays.add_workdays(deadline, n))
