@@ -19,8 +19,14 @@ from reports import throttle
 from reports.forms import FollowupForm, ReplyForm, TipForm
 from reports.models import PublicStatus
 from reports.services import PUBLIC_STATUS_TEXT
-from reports.views.common import apply_errors, limit_request_size, wait_message
-from reports.views.public import FOLLOWUP_KEY, RECEIPT_KEY, _locked_message
+from reports.views.common import (
+    FOLLOWUP_KEY,
+    RECEIPT_KEY,
+    apply_errors,
+    limit_request_size,
+    locked_message,
+    wait_message,
+)
 
 from . import keys, public
 from .models import PublishedEntry, Receipt
@@ -98,7 +104,7 @@ def track(request):
         code, pin = form.cleaned_data["tracking_code"], form.cleaned_data["pin"]
         refusal = throttle.pin_locked(code, request) or throttle.rate_limit("followup", request)
         if refusal:
-            form.add_error(None, _locked_message(refusal))
+            form.add_error(None, locked_message(refusal))
             status = 429
         else:
             receipt = public.receipt_authenticate(tracking_code=code, pin=pin)
@@ -112,7 +118,7 @@ def track(request):
                 return redirect("reports:track_detail")
             left, locked = throttle.pin_failed(code, request)
             if locked:
-                form.add_error(None, _locked_message(locked))
+                form.add_error(None, locked_message(locked))
                 status = 429
             elif left is not None:
                 form.add_error(

@@ -27,6 +27,7 @@ from reports.api.serializers import (
     PublicTipInputSerializer,
     ReceiptOutputSerializer,
 )
+from reports.views.common import locked_message
 
 from . import conf, crypto, keys, public
 from .models import PublishedEntry, Receipt, TransferLog
@@ -90,16 +91,16 @@ def _authenticate(request, serializer) -> Receipt | Response:
     """reports.api's check, against receipts: same lockouts, same answers."""
     code, pin = serializer.validated_data["tracking_code"], serializer.validated_data["pin"]
     if refusal := throttle.pin_locked(code, request):
-        return reports_api._refused(refusal, reports_api._locked_message(refusal))
+        return reports_api.refused(refusal, locked_message(refusal))
     if refusal := throttle.rate_limit("followup", request):
-        return reports_api._refused(refusal, reports_api._rate_message(refusal))
+        return reports_api.refused(refusal, reports_api.rate_message(refusal))
     receipt = public.receipt_authenticate(tracking_code=code, pin=pin)
     if receipt is not None:
         throttle.pin_succeeded(code, request)
         return receipt
     left, locked = throttle.pin_failed(code, request)
     if locked:
-        return reports_api._refused(locked, reports_api._locked_message(locked))
+        return reports_api.refused(locked, locked_message(locked))
     message = _("查询码或查询密码不正确。")
     body = {"detail": message, "errors": {"pin": [message]}}
     if left is not None:
@@ -150,12 +151,12 @@ class SealedTipCreateView(reports_api.PublicView):
 
     @extend_schema(request=PublicTipInputSerializer, responses={201: ReceiptOutputSerializer})
     def post(self, request):
-        if response := reports_api._too_large(request):
+        if response := reports_api.too_large(request):
             return response
         serializer = PublicTipInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if refusal := throttle.rate_limit("submit", request):
-            return reports_api._refused(refusal, reports_api._rate_message(refusal))
+            return reports_api.refused(refusal, reports_api.rate_message(refusal))
         data = serializer.validated_data
         try:
             receipt, pin = public.sealed_tip_submit(
@@ -170,7 +171,7 @@ class SealedTipCreateView(reports_api.PublicView):
                 attachments=data["attachments"],
             )
         except DjangoValidationError as exc:
-            reports_api._raise_service_errors(exc)
+            reports_api.raise_service_errors(exc)
         except keys.SealingUnavailable:
             log.error("public node has no sealing key: submission refused")
             return Response({"detail": str(UNAVAILABLE)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
@@ -198,7 +199,7 @@ class SealedTipMessageView(reports_api.PublicView):
 
     @extend_schema(request=PublicMessageInputSerializer, responses={201: None})
     def post(self, request):
-        if response := reports_api._too_large(request):
+        if response := reports_api.too_large(request):
             return response
         serializer = PublicMessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -212,7 +213,7 @@ class SealedTipMessageView(reports_api.PublicView):
                 attachments=serializer.validated_data["attachments"],
             )
         except DjangoValidationError as exc:
-            reports_api._raise_service_errors(exc)
+            reports_api.raise_service_errors(exc)
         except keys.SealingUnavailable:
             log.error("public node has no sealing key: reply refused")
             return Response({"detail": str(UNAVAILABLE)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -18,7 +18,7 @@ from campaign.roles import Role
 from .. import access, selectors, services, throttle
 from ..filters import TipFilter
 from ..models import Tip
-from ..views.common import request_size_limit
+from ..views.common import locked_message, request_size_limit
 from .pagination import TipKeysetPagination
 from .serializers import (
     FollowupInputSerializer,
@@ -50,7 +50,7 @@ class ReadableJSONParser(JSONParser):
 PARSERS = [ReadableJSONParser, MultiPartParser, FormParser]
 
 
-def _too_large(request) -> Response | None:
+def too_large(request) -> Response | None:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -66,7 +66,7 @@ def _too_large(request) -> Response | None:
     return None
 
 
-def _refused(refusal, message: str) -> Response:
+def refused(refusal, message: str) -> Response:
     response = Response(
         {"detail": message, "retry_after": refusal.retry_after}, status=status.HTTP_429_TOO_MANY_REQUESTS
     )
@@ -74,11 +74,11 @@ def _refused(refusal, message: str) -> Response:
     return response
 
 
-def _rate_message(refusal) -> str:
+def rate_message(refusal) -> str:
     return _("操作过于频繁，请 %(minutes)d 分钟后再试。") % {"minutes": refusal.minutes}
 
 
-def _raise_service_errors(exc: DjangoValidationError):
+def raise_service_errors(exc: DjangoValidationError):
     raise exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
@@ -93,12 +93,12 @@ class PublicTipCreateView(PublicView):
 
     @extend_schema(request=PublicTipInputSerializer, responses={201: ReceiptOutputSerializer})
     def post(self, request):
-        if response := _too_large(request):
+        if response := too_large(request):
             return response
         serializer = PublicTipInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if refusal := throttle.rate_limit("submit", request):
-            return _refused(refusal, _rate_message(refusal))
+            return refused(refusal, rate_message(refusal))
         data = serializer.validated_data
         try:
             tip, pin = services.tip_submit(
@@ -113,7 +113,7 @@ class PublicTipCreateView(PublicView):
                 attachments=data["attachments"],
             )
         except DjangoValidationError as exc:
-            _raise_service_errors(exc)
+            raise_service_errors(exc)
         out = ReceiptOutputSerializer(
             {"tracking_code": tip.tracking_code, "pin": pin, "received_at": tip.received_at}
         )
@@ -123,27 +123,21 @@ class PublicTipCreateView(PublicView):
 def _authenticate(request, serializer) -> Tip | Response:
     code, pin = serializer.validated_data["tracking_code"], serializer.validated_data["pin"]
     if refusal := throttle.pin_locked(code, request):
-        return _refused(refusal, _locked_message(refusal))
+        return refused(refusal, locked_message(refusal))
     if refusal := throttle.rate_limit("followup", request):
-        return _refused(refusal, _rate_message(refusal))
+        return refused(refusal, rate_message(refusal))
     tip = services.tip_authenticate(tracking_code=code, pin=pin)
     if tip is not None:
         throttle.pin_succeeded(code, request)
         return tip
     left, locked = throttle.pin_failed(code, request)
     if locked:
-        return _refused(locked, _locked_message(locked))
+        return refused(locked, locked_message(locked))
     message = _("查询码或查询密码不正确。")
     body = {"detail": message, "errors": {"pin": [message]}}
     if left is not None:
         body["attempts_left"] = left
     return Response(body, status=status.HTTP_403_FORBIDDEN)
-
-
-def _locked_message(refusal) -> str:
-    return _("查询密码错误次数过多，该查询码已被暂时锁定。请 %(minutes)d 分钟后再试。") % {
-        "minutes": refusal.minutes
-    }
 
 
 def followup_payload(tip: Tip) -> dict:
@@ -178,7 +172,7 @@ class PublicTipMessageView(PublicView):
 
     @extend_schema(request=PublicMessageInputSerializer, responses={201: None})
     def post(self, request):
-        if response := _too_large(request):
+        if response := too_large(request):
             return response
         serializer = PublicMessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -192,7 +186,7 @@ class PublicTipMessageView(PublicView):
                 attachments=serializer.validated_data["attachments"],
             )
         except DjangoValidationError as exc:
-            _raise_service_errors(exc)
+            raise_service_errors(exc)
         return Response({"id": message.pk, "created_at": message.created_at}, status=status.HTTP_201_CREATED)
 
 
@@ -222,7 +216,7 @@ class TipListCreateView(APIView):
 
     @extend_schema(request=StaffTipInputSerializer, responses={201: None})
     def post(self, request):
-        if response := _too_large(request):
+        if response := too_large(request):
             return response
         serializer = StaffTipInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -244,7 +238,7 @@ class TipListCreateView(APIView):
                 created_by=request.user,
             )
         except DjangoValidationError as exc:
-            _raise_service_errors(exc)
+            raise_service_errors(exc)
         body = StaffTipDetailOutputSerializer(tip).data
         body["pin"] = pin  # shown once, for the office to pass to the informant
         return Response(body, status=status.HTTP_201_CREATED)
@@ -286,5 +280,5 @@ class TipRevealView(APIView):
                 ip=client_ip(request),
             )
         except DjangoValidationError as exc:
-            _raise_service_errors(exc)
+            raise_service_errors(exc)
         return Response({"tip": tip.pk, "reporter": reporter_payload(tip, identity)})

@@ -7,6 +7,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+# Session keys of the public pages (the sealed public zone uses the same ones).
+RECEIPT_KEY = "reports_receipt"
+FOLLOWUP_KEY = "reports_followup"
+
 
 def request_size_limit():
     """The largest body a tip form may send: every attachment at its limit plus room for the text."""
@@ -49,3 +53,10 @@ def apply_errors(form, exc: ValidationError) -> None:
 
 def wait_message(refusal) -> str:
     return _("操作过于频繁，请 %(minutes)d 分钟后再试。") % {"minutes": refusal.minutes}
+
+
+def locked_message(refusal) -> str:
+    """The follow-up lockout message, shared by the public pages, the API and the public zone."""
+    return _("查询密码错误次数过多，该查询码已被暂时锁定。请 %(minutes)d 分钟后再试。") % {
+        "minutes": refusal.minutes
+    }

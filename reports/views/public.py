@@ -20,10 +20,7 @@ from campaign.models import Unit
 from .. import conf, selectors, services, throttle
 from ..forms import FollowupForm, ReplyForm, TipForm
 from ..models import PublicStatus, Reward, TipAttachment, TipMessage, TypicalCase
-from .common import apply_errors, limit_request_size, wait_message
-
-RECEIPT_KEY = "reports_receipt"
-FOLLOWUP_KEY = "reports_followup"
+from .common import FOLLOWUP_KEY, RECEIPT_KEY, apply_errors, limit_request_size, locked_message, wait_message
 
 
 @require_GET
@@ -119,7 +116,7 @@ def track(request):
         code, pin = form.cleaned_data["tracking_code"], form.cleaned_data["pin"]
         refusal = throttle.pin_locked(code, request) or throttle.rate_limit("followup", request)
         if refusal:
-            form.add_error(None, _locked_message(refusal))
+            form.add_error(None, locked_message(refusal))
             status = 429
         else:
             tip = services.tip_authenticate(tracking_code=code, pin=pin)
@@ -133,7 +130,7 @@ def track(request):
                 return redirect("reports:track_detail")
             left, locked = throttle.pin_failed(code, request)
             if locked:
-                form.add_error(None, _locked_message(locked))
+                form.add_error(None, locked_message(locked))
                 status = 429
             elif left is not None:
                 form.add_error(
@@ -143,12 +140,6 @@ def track(request):
             else:
                 form.add_error("pin", _("查询码或查询密码不正确。"))
     return render(request, "reports/public/track.html", {"form": form}, status=status)
-
-
-def _locked_message(refusal) -> str:
-    return _("查询密码错误次数过多，该查询码已被暂时锁定。请 %(minutes)d 分钟后再试。") % {
-        "minutes": refusal.minutes
-    }
 
 
 @never_cache
