@@ -37,6 +37,8 @@ BASE = f"http://127.0.0.1:{PORT}"
 # memory bounded (see docs/benchmarks.md for the comparison that chose it).
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
 GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
+# Its own database; another name (BENCH_DATABASE) keeps a quick smoke run away from the million-tip set.
+DB_NAME = os.environ.get("BENCH_DATABASE", "portal_bench")
 
 
 def log(message: str) -> None:
@@ -51,8 +53,8 @@ def server_urls() -> tuple[str, str]:
 
         devservices.ensure_started()
         db, redis = devservices.database_url(), devservices.redis_url()
-    db = urlunsplit(urlsplit(db)._replace(path="/portal_bench"))
-    redis = urlunsplit(urlsplit(redis)._replace(path="/8"))
+    db = urlunsplit(urlsplit(db)._replace(path="/" + DB_NAME))
+    redis = urlunsplit(urlsplit(redis)._replace(path="/" + os.environ.get("BENCH_REDIS_DB", "8")))
     return db, redis
 
 
@@ -96,12 +98,13 @@ def ensure_database(db_url: str, regenerate: bool) -> None:
     parts = urlsplit(db_url)
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'portal_bench'").fetchone()
+        name = urlsplit(db_url).path.lstrip("/")
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and regenerate:
-            conn.execute("DROP DATABASE portal_bench WITH (FORCE)")
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             exists = None
         if not exists:
-            conn.execute("CREATE DATABASE portal_bench")
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def sql_value(db_url: str, query: str):
@@ -292,6 +295,8 @@ def main() -> int:
     print("\n" + table)
     if not args.no_doc:
         write_doc(table, rows, command=command, tips=args.tips, generation=generation, quick=args.quick)
+        if context.explains:
+            write_explains(context.explains, command=command)
     return 0
 
 
@@ -336,6 +341,38 @@ def write_doc(
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text, encoding="utf-8")
     log(f"wrote {DOC.relative_to(ROOT)}")
+
+
+def replace_section(name: str, body: str) -> None:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    section = f"{begin}\n{body}\n{end}"
+    start, stop = text.find(begin), text.find(end)
+    if start == -1 or stop == -1:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    else:
+        text = text[:start] + section + text[stop + len(end) :]
+    DOC.write_text(text, encoding="utf-8")
+
+
+def write_explains(explains: list[dict], *, command: str) -> None:
+    """The slowest query of each heavy page and its EXPLAIN (ANALYZE, BUFFERS), measured in the same run."""
+    parts = [
+        "## Query plans of the heavy pages\n",
+        f"The slowest query of each page (after one warm-up request) with `EXPLAIN (ANALYZE, BUFFERS)`, "
+        f"from the same run (`{command}`, {time.strftime('%Y-%m-%d')}).\n",
+    ]
+    for e in explains:
+        parts.append(
+            f"### `{e['path']}` as {e['who']}: HTTP {e['status']}, {e['queries']} queries, "
+            f"slowest {e['slowest_ms']} ms\n"
+        )
+        sql = e["sql"] if len(e["sql"]) < 2500 else e["sql"][:2500] + " …"
+        parts.append(f"```sql\n{sql}\n```\n")
+        if e["plan"]:
+            parts.append(f"```\n{e['plan']}\n```\n")
+    replace_section("explain", "\n".join(parts))
+    log(f"wrote query plans to {DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import statistics
 import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from bench.run import BASE, PY, ROOT
 
@@ -30,6 +32,7 @@ class Context:
     manage: Any
     server: Any = None
     limits: dict = field(default_factory=dict)
+    explains: list = field(default_factory=list)
 
     def runs(self, fn):
         return self.median_runs(fn, self.args.runs)
@@ -130,46 +133,94 @@ def tip_bodies(n: int) -> list[str]:
     return out
 
 
+def verified_posts(ctx: Context, path: str, bodies: list[str], *, ok: int, headers: list[str]) -> dict:
+    """Median of runs of POSTs; each run checks that the rows created equal the successful responses."""
+
+    def one():
+        before = ctx.sql_value(ctx.db_url, "SELECT count(*) FROM reports_tip")
+        result = ctx.wrk(path, seconds=ctx.args.seconds, method="POST", bodies=bodies, ok=ok, headers=headers)
+        result["created"] = ctx.sql_value(ctx.db_url, "SELECT count(*) FROM reports_tip") - before
+        return result
+
+    r = ctx.runs(one)
+    # wrk stops counting at the deadline while up to `connections` requests are still in flight; the
+    # server completes them, so a run is verified when rows = successes + at most that many.
+    r["verified"] = all(0 <= x["created"] - x["ok"] <= 8 for x in r["runs"])
+    r["note"] = "rows created / successful responses per run: " + ", ".join(
+        f"{x['created']} / {x['ok']}" for x in r["runs"]
+    )
+    return r
+
+
 def public_submission(ctx: Context) -> list[dict]:
     what = "public tip submission, JSON API, c=8"
     goal = "≥ 15% of bare view, p95 < 60 ms"
     status, _ = http_json("POST", "/api/v1/public/tips/", {"description": ""})
     if status == 404:
         return [not_built(what, goal, "POST /api/v1/public/tips/ is not in the portal yet")]
-    bodies = tip_bodies(5000)
-
-    def one():
-        before = ctx.sql_value(ctx.db_url, "SELECT count(*) FROM reports_tip")
-        result = ctx.wrk(
-            "/api/v1/public/tips/",
-            seconds=ctx.args.seconds,
-            method="POST",
-            bodies=bodies,
-            ok=201,
-            headers=["Content-Type: application/json"],
-        )
-        created = ctx.sql_value(ctx.db_url, "SELECT count(*) FROM reports_tip") - before
-        result["verified"] = float(created == result["ok"])
-        result["created"] = created
-        return result
-
-    r = ctx.runs(one)
-    ratio = r["rps"] / ctx.limits["bare_rps"]
-    verified = all(x["created"] == x["ok"] for x in r["runs"])
-    note = (
-        ""
-        if verified
-        else "rows created differ from 201 responses: "
-        + ", ".join(f"{x['created']} rows / {x['ok']} ok" for x in r["runs"])
+    r = verified_posts(
+        ctx, "/api/v1/public/tips/", tip_bodies(5000), ok=201, headers=["Content-Type: application/json"]
     )
+    ratio = r["rps"] / ctx.limits["bare_rps"]
     return [
         row(
             what,
             f"{r['rps']:.0f} req/s ({pct(ratio)} of bare), p95 {r['p95_ms']:.1f} ms, "
-            f"{'verified' if verified else 'NOT verified'}",
+            f"{'verified' if r['verified'] else 'NOT verified'}",
             goal,
-            ratio >= 0.15 and r["p95_ms"] < 60 and verified,
-            note,
+            ratio >= 0.15 and r["p95_ms"] < 60 and r["verified"],
+            r["note"],
+        )
+    ]
+
+
+def csrf_form_session() -> tuple[str, str]:
+    """GET the public form as a browser does: the CSRF cookie and the masked token from the page."""
+    with urllib.request.urlopen(BASE + "/report/", timeout=10) as r:  # noqa: S310 — loopback only
+        html = r.read().decode()
+        cookies = r.headers.get_all("Set-Cookie") or []
+    cookie = next(c.split(";", 1)[0] for c in cookies if c.startswith("csrftoken="))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    return cookie, token
+
+
+def public_form(ctx: Context) -> list[dict]:
+    """The HTML form with its CSRF token: success is the redirect to the receipt page (302)."""
+    what = "public tip form (HTML, CSRF), c=8"
+    goal = "≥ 10% of bare view"
+    cookie, token = csrf_form_session()
+    bodies = []
+    for body in tip_bodies(5000):
+        data = json.loads(body)
+        bodies.append(
+            urlencode(
+                {
+                    "csrfmiddlewaretoken": token,
+                    "description": data["description"],
+                    "sector": data["sector"],
+                    "region": data["region"],
+                    "location": data["location"],
+                    "anonymous": "1",
+                    "website": "",
+                }
+            )
+        )
+    r = verified_posts(
+        ctx,
+        "/report/",
+        bodies,
+        ok=302,
+        headers=[f"Cookie: {cookie}", "Content-Type: application/x-www-form-urlencoded"],
+    )
+    ratio = r["rps"] / ctx.limits["bare_rps"]
+    return [
+        row(
+            what,
+            f"{r['rps']:.0f} req/s ({pct(ratio)} of bare), p95 {r['p95_ms']:.1f} ms, "
+            f"{'verified' if r['verified'] else 'NOT verified'}",
+            goal,
+            ratio >= 0.10 and r["verified"],
+            r["note"],
         )
     ]
 
@@ -204,6 +255,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from campaign.security import demo_seed_otp
+demo_seed_otp()  # the demo users of roles that need two-factor login, enrolled as seed_demo does
 out = {}
 for name in %r:
     user = get_user_model().objects.get(username=name)
@@ -300,15 +353,224 @@ def dashboards(ctx: Context) -> list[dict]:
     return out
 
 
+# --- components measured in-process or by their own benches --------------------------------------
+def suggestions(ctx: Context) -> list[dict]:
+    from bench import linking
+
+    return linking.linking_suggestions(ctx)
+
+
+def escalation(ctx: Context) -> list[dict]:
+    from bench import escalation as bench_escalation
+
+    return bench_escalation.scenario(ctx)
+
+
+def routing(ctx: Context) -> list[dict]:
+    from bench import routing as bench_routing
+
+    return bench_routing.scenario(ctx)
+
+
+# --- sustained mixed load with a Celery worker -------------------------------------------------------
+class CeleryWorker:
+    """One Celery worker on every queue (routing the soak's tips as they arrive), production settings."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> CeleryWorker:
+        cmd = [PY, "-m", "celery", "-A", "config", "worker", "-Q", "default,routing,escalation,mail"]
+        cmd += ["--concurrency", "1", "-l", "WARNING", "--without-heartbeat", "--without-gossip"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.ctx.env, start_new_session=True)
+        time.sleep(5)
+        return self
+
+    def rss_mb(self) -> float:
+        import psutil
+
+        try:
+            main = psutil.Process(self.proc.pid)
+            return round(
+                max([main.memory_info().rss] + [c.memory_info().rss for c in main.children()]) / 2**20, 1
+            )
+        except psutil.Error:
+            return 0.0
+
+    def __exit__(self, *exc) -> None:
+        import os
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def soak(ctx: Context) -> list[dict]:
+    """Submissions, follow-ups and staff pages at once for --soak-seconds, a Celery worker routing the new
+    tips; gunicorn and worker memory sampled every 15 s. Flat = the last third's median within 10% (or
+    15 MB) of the first third's, after a one-minute warm-up in the full run."""
+    import threading
+
+    seconds = ctx.args.soak_seconds
+    office = sessions(ctx, "office", "liaison_housing")
+    receipts = []
+    for body in tip_bodies(30):
+        status, data = http_json("POST", "/api/v1/public/tips/", json.loads(body))
+        if status == 201:
+            receipts.append(json.dumps({"tracking_code": data["tracking_code"], "pin": data["pin"]}))
+    loads = {
+        "submissions": {
+            "path": "/api/v1/public/tips/",
+            "method": "POST",
+            "bodies": tip_bodies(2000),
+            "ok": 201,
+            "headers": ["Content-Type: application/json"],
+            "connections": 2,
+        },
+        "follow-ups": {
+            "path": "/api/v1/public/tips/status/",
+            "method": "POST",
+            "bodies": receipts,
+            "headers": ["Content-Type: application/json"],
+            "connections": 2,
+        },
+        "register": {
+            "path": "/tips/",
+            "paths": ["/tips/", "/tips/?sector=construction&region=jiefang", "/tips/?q=保护费"],
+            "headers": office["office"],
+            "connections": 2,
+        },
+        "workspace": {"path": "/leads/workspace/", "headers": office["liaison_housing"], "connections": 2},
+    }
+    results: dict[str, dict] = {}
+    samples: list[tuple[float, float, float]] = []  # (t, max gunicorn worker RSS, celery RSS)
+    with CeleryWorker(ctx) as worker:
+        before = ctx.sql_value(ctx.db_url, "SELECT count(*) FROM reports_tip")
+
+        def drive(name, spec):
+            spec = dict(spec)
+            path = spec.pop("path")
+            try:
+                results[name] = ctx.wrk(path, seconds=seconds, **spec)
+            except Exception as exc:  # reported as a failure of the row below
+                results[name] = {"error": str(exc), "bad": 1, "ok": 0}
+
+        threads = [threading.Thread(target=drive, args=item) for item in loads.items()]
+        for t in threads:
+            t.start()
+        started = time.monotonic()
+        while any(t.is_alive() for t in threads):
+            rss = ctx.server.worker_rss_mb() or [0.0]
+            samples.append((time.monotonic() - started, max(rss), worker.rss_mb()))
+            time.sleep(15 if seconds >= 120 else 2)
+        for t in threads:
+            t.join()
+        created = ctx.sql_value(ctx.db_url, "SELECT count(*) FROM reports_tip") - before
+        # Let the worker route what is queued for a while, then read its memory after the run.
+        time.sleep(10)
+        celery_rss = worker.rss_mb()
+        routed = ctx.sql_value(
+            ctx.db_url,
+            f"SELECT count(*) FROM (SELECT id FROM reports_tip ORDER BY id DESC LIMIT {max(created, 1)}) t "
+            "JOIN reports_tip r USING (id) WHERE r.routed_at IS NOT NULL",
+        )
+    errors = sum(r.get("bad", 0) for r in results.values())
+    verified = 0 <= created - results.get("submissions", {}).get("ok", -(10**9)) <= 2  # in flight at the end
+    warm = [s for s in samples if s[0] >= min(60, seconds / 3)] or samples
+    third = max(1, len(warm) // 3)
+    first_web = statistics.median(s[1] for s in warm[:third])
+    last_web = statistics.median(s[1] for s in warm[-third:])
+    first_celery = statistics.median(s[2] for s in warm[:third])
+    last_celery = statistics.median(s[2] for s in warm[-third:])
+
+    def flat(a, b):
+        return b - a <= max(0.10 * a, 15)
+
+    total = sum(r.get("ok", 0) for r in results.values())
+    per = ", ".join(f"{k} {r.get('ok', 0)}" for k, r in results.items())
+    return [
+        row(
+            f"sustained mixed load {seconds // 60} min {seconds % 60} s (submissions, follow-ups, staff pages)",
+            f"{total} requests ({per}), {errors} errors; gunicorn worker RSS {first_web:.0f} → {last_web:.0f} MB, "
+            f"Celery {first_celery:.0f} → {last_celery:.0f} MB; {created} tips created"
+            f" ({'= 201 responses + in flight' if verified else 'NOT equal to 201 responses'}), {routed} routed",
+            "0 errors, memory flat",
+            errors == 0 and verified and flat(first_web, last_web) and flat(first_celery, last_celery),
+            "; ".join(f"{k}: {r['error']}" for k, r in results.items() if "error" in r),
+        ),
+        row("memory: Celery worker RSS after the soak", f"{celery_rss:.0f} MB", "< 300 MB", celery_rss < 300),
+    ]
+
+
+# --- EXPLAIN ANALYZE of the heavy queries -----------------------------------------------------------
+EXPLAIN_CODE = """
+import json, time
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+pages = %r
+cookies = %r
+out = []
+for who, path in pages:
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.cookies["sessionid"] = cookies[who]
+    client.get(path)  # warm
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path)
+    queries = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
+    heavy = queries[0]["sql"] if queries else ""
+    plan = ""
+    if heavy.lstrip().upper().startswith("SELECT"):
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + heavy)
+            plan = "\\n".join(r[0] for r in cur.fetchall())
+    out.append({"who": who, "path": path, "status": response.status_code, "queries": len(queries),
+                "slowest_ms": round(float(queries[0]["time"]) * 1000, 1) if queries else 0,
+                "sql": heavy, "plan": plan})
+print(json.dumps(out))
+"""
+
+EXPLAIN_PAGES = [
+    ("office", "/tips/"),
+    ("office", "/tips/?sector=construction&region=jiefang&status=new"),
+    ("office", "/tips/?q=保护费"),
+    ("liaison_housing", "/leads/workspace/"),
+    ("office", "/leads/"),
+    ("leader", "/dashboard/"),
+    ("leader", "/dashboard/matrix/"),
+]
+
+
+def explain(ctx: Context) -> list[dict]:
+    """The slowest query of each heavy page with its plan, for docs/benchmarks.md (no table row)."""
+    keys = {
+        name: cookie[0].split("=", 1)[1]
+        for name, cookie in sessions(ctx, "office", "liaison_housing", "leader").items()
+    }
+    ctx.explains = django_eval(ctx, EXPLAIN_CODE % (EXPLAIN_PAGES, keys))
+    return []
+
+
 def run_all(ctx: Context, only: set[str]) -> list[dict]:
     rows: list[dict] = []
     steps = [
         ("limits", machine_limits),
         ("submit", public_submission),
+        ("form", public_form),
         ("followup", followup_status),
         ("register", staff_register),
         ("workspace", liaison_workspace),
         ("dashboard", dashboards),
+        ("suggestions", suggestions),
+        ("explain", explain),
+        ("soak", soak),
+        ("routing", routing),
+        ("escalation", escalation),
     ]
     for name, fn in steps:
         if only and name not in only and name != "limits":
@@ -320,15 +582,22 @@ def run_all(ctx: Context, only: set[str]) -> list[dict]:
         except Exception as exc:  # a broken scenario is reported, the others still run
             rows.append(row(name, f"failed: {exc.__class__.__name__}: {exc}", "", False))
         ctx.log(f"scenario {name} done in {time.monotonic() - started:.0f} s")
-    rss = ctx.server.worker_rss_mb() if ctx.server else []
-    if rss:
-        rows.append(
-            row(
-                "memory: gunicorn worker RSS after the run",
-                f"max {max(rss):.0f} MB ({len(rss)} workers)",
-                "< 250 MB",
-                max(rss) < 250,
-            )
-        )
-    _ = statistics
+        if name == "soak":
+            rows += gunicorn_memory(ctx)
+    if not any(r["what"].startswith("memory: gunicorn") for r in rows):
+        rows += gunicorn_memory(ctx)
     return rows
+
+
+def gunicorn_memory(ctx: Context) -> list[dict]:
+    rss = ctx.server.worker_rss_mb() if ctx.server else []
+    if not rss:
+        return []
+    return [
+        row(
+            "memory: gunicorn worker RSS after the run",
+            f"max {max(rss):.0f} MB ({len(rss)} workers)",
+            "< 250 MB",
+            max(rss) < 250,
+        )
+    ]
