@@ -1,5 +1,9 @@
 """Who may do what with tips. Pages use these role sets with role_required, the API with roles_permission."""
 
+from collections.abc import Callable
+
+from django.db.models import Q
+
 from campaign.roles import Role
 
 # The register and tip pages: office and police work on tips, leaders read, unit roles see their unit's.
@@ -44,3 +48,26 @@ def can_record_publicity_for(user, unit) -> bool:
     if user.role in (Role.POLICE, Role.LIAISON, Role.UNIT_HEAD):
         return user.unit_id is not None and unit is not None and unit.pk == user.unit_id
     return False
+
+
+# --- tips behind a restricted lead (限制知悉范围, issue 11) ----------------------------------------------
+# Who is in a restricted lead's circle is the leads app's knowledge (creator, current and past handlers,
+# office leaders, discipline inspection). Reports cannot import leads, so leads registers, in its
+# AppConfig.ready(), a rule: user -> None (sees every restricted tip) or a Q over Tip selecting the
+# restricted tips the user may see. With no rule registered only office leaders see them (fail closed).
+RestrictedRule = Callable[[object], "Q | None"]
+_restricted_rule: list[RestrictedRule] = []
+
+
+def restricted_rule_register(rule: RestrictedRule) -> None:
+    """Install the rule (one at a time: registering again replaces it, so reloading is harmless)."""
+    _restricted_rule[:] = [rule]
+
+
+def restricted_tips_visible(user) -> Q | None:
+    """None when `user` sees every restricted tip; otherwise a Q for the restricted tips they may see."""
+    if user.role == Role.OFFICE and user.is_office_leader:
+        return None
+    if not _restricted_rule:
+        return Q(pk__in=[])
+    return _restricted_rule[0](user)

@@ -103,6 +103,9 @@ class Tip(models.Model):
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     # Informant replies the office has not read yet (the register shows an envelope for these).
     unread_replies = models.PositiveSmallIntegerField(_("未读回复"), default=0)
+    # Behind a restricted lead (限制知悉范围, issue 11): only the lead's circle sees the tip. Set through
+    # services.tip_set_restricted by the leads app; selectors.tip_list_visible_to reads it.
+    restricted = models.BooleanField(_("限制知悉范围"), default=False, db_default=False)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -122,6 +125,7 @@ class Tip(models.Model):
             GinIndex(OpClass("description", name="gin_trgm_ops"), name="tip_description_trgm"),
             GinIndex(OpClass("accused", name="gin_trgm_ops"), name="tip_accused_trgm"),
             models.Index(fields=["id"], condition=models.Q(unread_replies__gt=0), name="tip_unread_replies"),
+            models.Index(fields=["id"], condition=models.Q(restricted=True), name="tip_restricted"),
         ]
 
     def __str__(self) -> str:

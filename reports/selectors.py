@@ -11,20 +11,30 @@ from django.utils.dateparse import parse_datetime
 
 from campaign.models import PublicityActivity
 
-from .access import ALL_TIPS_ROLES, UNIT_SCOPED_ROLES
+from .access import ALL_TIPS_ROLES, UNIT_SCOPED_ROLES, restricted_tips_visible
 from .models import Reward, Tip, TipEvent, TipMessage, TipStatus, TypicalCase
 
 
 def tip_list_visible_to(user) -> QuerySet[Tip]:
-    """Every tip `user` may see: all for office, police and leaders; their unit's for liaisons and heads."""
+    """Every tip `user` may see: all for office, police and leaders; their unit's for liaisons and heads.
+
+    A tip behind a restricted lead (限制知悉范围) only for those who may see that lead (access.
+    restricted_tips_visible). Pages, API, search, counts, exports and related items all start here.
+    """
     qs = Tip.objects.all()
     if not (user and user.is_authenticated):
         return qs.none()
     if user.role in ALL_TIPS_ROLES:
+        pass
+    elif user.role in UNIT_SCOPED_ROLES and user.unit_id:
+        qs = qs.filter(unit_id=user.unit_id)
+    else:
+        return qs.none()
+    circle = restricted_tips_visible(user)
+    if circle is None:
         return qs
-    if user.role in UNIT_SCOPED_ROLES and user.unit_id:
-        return qs.filter(unit_id=user.unit_id)
-    return qs.none()
+    # `restricted = false` first: the subquery behind `circle` runs only for the few restricted rows.
+    return qs.filter(Q(restricted=False) | circle)
 
 
 def tip_get_visible(*, user, tip_id: int) -> Tip:

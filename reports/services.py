@@ -104,6 +104,45 @@ def _set_public(tip: Tip, public_status: str, *, actor, conclusion: str = "") ->
     return True
 
 
+@transaction.atomic
+def tip_set_restricted(
+    *, tip_ids, restricted: bool, actor=None, reason: str = "", lead_number: str = ""
+) -> int:
+    """Mark tips as behind a restricted lead (限制知悉范围), or lift the mark; called by leads, which knows
+    which leads a tip is behind. Only tips whose mark changes are written, each with an internal timeline
+    entry (never public: the informant is not told). Returns how many changed."""
+    if not isinstance(restricted, bool):
+        raise ValidationError({"restricted": [_("限制知悉范围须为是或否。")]})
+    try:
+        ids = sorted({int(t) for t in tip_ids})
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"tip_ids": [_("举报编号无效。")]}) from exc
+    if not ids:
+        return 0
+    changing = list(
+        Tip.objects.select_for_update()
+        .filter(pk__in=ids)
+        .exclude(restricted=restricted)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not changing:
+        return 0
+    Tip.objects.filter(pk__in=changing).update(restricted=restricted)
+    data = {"lead": lead_number} if lead_number else {}
+    TipEvent.objects.bulk_create(
+        TipEvent(
+            tip_id=pk,
+            actor=actor,
+            kind="restricted" if restricted else "unrestricted",
+            note=reason,
+            data=data,
+        )
+        for pk in changing
+    )
+    return len(changing)
+
+
 # --- intake --------------------------------------------------------------------------------------
 def _announce_committed(tip_id: int) -> None:
     for receiver, result in tip_committed.send_robust(sender=Tip, tip_id=tip_id):

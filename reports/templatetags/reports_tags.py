@@ -72,6 +72,8 @@ EVENT_LABELS = {
     "reward:rejected": "举报奖励未获批准",
     "reward:paid": "举报奖励已发放",
     "retention_purge": "按期清除举报人信息",
+    "restricted": "限制知悉范围",
+    "unrestricted": "取消限制知悉范围",
 }
 
 

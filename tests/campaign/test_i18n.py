@@ -74,6 +74,8 @@ RUNTIME_MSGIDS = (
     gettext_noop("举报奖励未获批准"),
     gettext_noop("举报奖励已发放"),
     gettext_noop("按期清除举报人信息"),
+    gettext_noop("限制知悉范围"),
+    gettext_noop("取消限制知悉范围"),
 )
 STAFF_USERS = ["office", "police", "liaison_housing", "unit_head_housing", "leader", "discipline", "admin"]
 
