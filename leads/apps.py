@@ -54,5 +54,11 @@ class LeadsConfig(AppConfig):
         from .practice_sweep import on_tip_committed as repeat_on_tip_committed
 
         tip_committed.connect(repeat_on_tip_committed, dispatch_uid="leads.repeat_check_on_commit")
+        # Issue 11: tips behind a restricted lead are seen only by the lead's circle (reports asks us who).
+        from reports.access import restricted_rule_register
+
+        from .selectors import restricted_tips_rule
+
+        restricted_rule_register(restricted_tips_rule)
         demo.register(30, "leads", leads_demo.seed_leads)
         demo.register_load(30, "leads", leads_demo.load_leads)

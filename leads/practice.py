@@ -464,16 +464,50 @@ def _audit(action: str, actor, lead, note: str):
     return record
 
 
+def tips_restriction_sync(*, lead: Lead, actor, reason: str = "", tip_ids=None) -> int:
+    """Keep reports.Tip.restricted equal to "behind a restricted lead" for `tip_ids` (default: every tip
+    of `lead`), through the reports service. Reads the leads as saved, so call it after the lead's row
+    (and its LeadTip rows) are written. A tip stays marked while any lead it is behind is restricted."""
+    from reports.services import tip_set_restricted  # noqa: PLC0415
+
+    if tip_ids is None:
+        tip_ids = LeadTip.objects.filter(lead=lead).values_list("tip_id", flat=True)
+    tip_ids = set(tip_ids)
+    if not tip_ids:
+        return 0
+    behind = set(
+        LeadTip.objects.filter(tip_id__in=tip_ids, lead__restricted=True).values_list("tip_id", flat=True)
+    )
+    common = {"actor": actor, "reason": reason, "lead_number": lead.number}
+    changed = tip_set_restricted(tip_ids=behind, restricted=True, **common)
+    return changed + tip_set_restricted(tip_ids=tip_ids - behind, restricted=False, **common)
+
+
+def _sync_tips(actor, lead, note: str):
+    def sync(event: LeadEvent) -> None:
+        tips_restriction_sync(lead=lead, actor=actor, reason=note)
+
+    return sync
+
+
 def _do_restrict(lead, actor, now, note, assignments, fields) -> Step:
     note = _require_note(note, _("请填写限制知悉范围的理由。"))
     lead.restricted = True
-    return Step(note=note, data={"restricted": True}, after=[_audit("lead_restrict", actor, lead, note)])
+    return Step(
+        note=note,
+        data={"restricted": True},
+        after=[_audit("lead_restrict", actor, lead, note), _sync_tips(actor, lead, note)],
+    )
 
 
 def _do_unrestrict(lead, actor, now, note, assignments, fields) -> Step:
     note = _require_note(note, _("请填写取消限制的理由。"))
     lead.restricted = False
-    return Step(note=note, data={"restricted": False}, after=[_audit("lead_unrestrict", actor, lead, note)])
+    return Step(
+        note=note,
+        data={"restricted": False},
+        after=[_audit("lead_unrestrict", actor, lead, note), _sync_tips(actor, lead, note)],
+    )
 
 
 PRACTICE_HANDLERS = {

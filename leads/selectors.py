@@ -70,6 +70,12 @@ def lead_list_visible_to(user: User) -> QuerySet[Lead]:
     return Lead.objects.none()
 
 
+def restricted_tips_rule(user: User) -> Q:
+    """For reports.selectors.tip_list_visible_to (registered in LeadsConfig.ready()): a tip behind a
+    restricted lead is seen by those who may see that lead — the same circle, decided above."""
+    return Q(Exists(LeadTip.objects.filter(tip=OuterRef("pk"), lead__in=lead_list_visible_to(user))))
+
+
 def lead_get_visible(user: User, lead_id: int) -> Lead:
     """The lead if `user` may see it; Http404 otherwise (the same answer as for a lead that does not exist)."""
     return get_object_or_404(lead_list_with_related(lead_list_visible_to(user)), pk=lead_id)

@@ -698,6 +698,11 @@ def _do_merge(lead, actor, now, note, assignments, fields) -> Step:
     public = PUBLIC_STATUS_FOR.get(lead.status)
     if public and public != PublicStatus.ACCEPTED:
         tip_set_public_status(tip_ids=tip_ids, public_status=public, actor=actor)
+    if lead.restricted:
+        # Merged into a restricted lead: the tips leave the register for everyone outside its circle.
+        from .practice import tips_restriction_sync  # noqa: PLC0415
+
+        tips_restriction_sync(lead=lead, actor=actor, reason=note, tip_ids=tip_ids)
     return Step(note=note, data={"tips": tip_ids, "tracking_codes": [t.tracking_code for t in tips]})
 
 
@@ -945,6 +950,11 @@ def lead_register(
             note=note or _("登记为线索 %(number)s") % {"number": lead.number},
             unit=unit_list[0] if unit_list else None,
         )
+    if restricted and tips:
+        # Registered restricted from tips: they leave the register for everyone outside the lead's circle.
+        from .practice import tips_restriction_sync  # noqa: PLC0415
+
+        tips_restriction_sync(lead=lead, actor=actor, reason=note, tip_ids=[t.pk for t in tips])
     LeadEvent.objects.create(
         lead=lead,
         at=now,

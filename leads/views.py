@@ -17,6 +17,7 @@ from campaign.audit import audit_record, client_ip
 from campaign.models import Unit
 from campaign.roles import Role
 from reports.models import Tip, TipStatus
+from reports.selectors import tip_list_visible_to
 
 from . import selectors
 from .conf import leads_setting
@@ -502,7 +503,8 @@ def triage(request):
 @require_http_methods(["GET", "POST"])
 def triage_tip(request, tip_id: int):
     """One tip's triage: register (with the proposed units ticked), merge, mark duplicate, reject."""
-    tip = get_object_or_404(Tip.objects.select_related("sector", "sector__lead_unit", "region"), pk=tip_id)
+    visible = tip_list_visible_to(request.user)
+    tip = get_object_or_404(visible.select_related("sector", "sector__lead_unit", "region"), pk=tip_id)
     proposals = _proposals_for([tip])[tip.pk]
     initial = {
         "summary": tip.description,
@@ -563,7 +565,9 @@ def _triage_submit(request, tip, action, form, proposals):
             return None
         kwargs["lead_id"] = lead.pk
     elif action == "duplicate":
-        original = Tip.objects.filter(tracking_code=data["duplicate_of"].strip()).first()
+        original = (
+            tip_list_visible_to(request.user).filter(tracking_code=data["duplicate_of"].strip()).first()
+        )
         if original is None:
             form.add_error("duplicate_of", _("查询码不存在。"))
             return None

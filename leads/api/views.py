@@ -19,6 +19,7 @@ from campaign.api.permissions import roles_permission
 from campaign.models import Region, Sector
 from campaign.roles import Role
 from reports.models import Tip
+from reports.selectors import tip_list_visible_to
 
 from ..filters import LeadFilter
 from ..models import LeadSource, ReportBack
@@ -259,8 +260,11 @@ class CallBackViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(CallBackOutputSerializer(callback).data)
 
 
-def _tip_for_triage(pk) -> Tip:
-    return get_object_or_404(Tip.objects.select_related("sector", "sector__lead_unit", "region"), pk=pk)
+def _tip_for_triage(request, pk) -> Tip:
+    """A tip the user may see (one behind a restricted lead outside their circle is a 404, as if missing)."""
+    return get_object_or_404(
+        tip_list_visible_to(request.user).select_related("sector", "sector__lead_unit", "region"), pk=pk
+    )
 
 
 class TipTriageView(APIView):
@@ -270,7 +274,7 @@ class TipTriageView(APIView):
 
     @extend_schema(request=TipTriageInputSerializer, responses={200: dict})
     def post(self, request, pk):
-        tip = _tip_for_triage(pk)
+        tip = _tip_for_triage(request, pk)
         payload = TipTriageInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         v = payload.validated_data
@@ -330,5 +334,5 @@ class TipRoutingView(APIView):
 
     @extend_schema(responses={200: ProposalOutputSerializer(many=True)})
     def get(self, request, pk):
-        tip = _tip_for_triage(pk)
+        tip = _tip_for_triage(request, pk)
         return Response([p.as_dict() for p in routing_propose_for_tip(tip)])
