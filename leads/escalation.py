@@ -9,8 +9,8 @@ Levels (leads/escalation_levels.py), counted on the working-day calendar (campai
     ACCOUNTABILITY  ACCOUNTABILITY_WORKDAYS working days overdue     → unit head(s), office (约谈 proposal:
                                                                        likewise)
 
-plus a one-shot flag, "assigned but not signed for within NOT_ACCEPTED_WORKDAYS working days" (排而不查),
-stored in Assignment.accept_overdue_at → liaisons, unit head(s), office.
+"Assigned but not signed for" (排而不查) is the practice sweep's sign-for ladder (leads/practice_sweep.py,
+the configurable sign-for time of issue 11), not a level here: one rule, one notice per person.
 
 How each level fires exactly once, whatever the number of beats and workers: per level and batch, one
 transaction locks the open assignments in the level's deadline window whose stored level is below it
@@ -25,6 +25,10 @@ the new deadline; a deadline moved by any other path (signing for when the clock
 admin's edit) is caught by the sweep itself: the level remembers its deadline (escalated_deadline), and
 a level reached against a deadline that has since moved is reset first (index assignment_escalation_stale).
 
+Cost at scale: a batch is four statements (pick, lock leads, move + log, notices) whatever its size,
+the rows come back with their dates already formatted by the database, and `leads_assignment` carries
+only the indexes the queries need (every index gets an entry for every row the sweep moves).
+
 Notices: up to UNIT_NOTICE_MAX assignments reaching a level for one user in one batch get a notice
 each; more get one notice listing them (a unit with a hundred leads falling due at once is told once).
 Each recipient gets one email per batch listing theirs; the office gets one summary per level and batch.
@@ -38,6 +42,7 @@ import datetime as dt
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -58,7 +63,6 @@ DEFAULTS = {
     "REMINDER_WORKDAYS": 3,  # before the deadline
     "SUPERVISION_WORKDAYS": 7,  # overdue
     "ACCOUNTABILITY_WORKDAYS": 15,  # overdue
-    "NOT_ACCEPTED_WORKDAYS": 3,  # after assignment, not signed for
     "BATCH_SIZE": 5000,
     "MAX_BATCHES": 200,  # per level and run: a million assignments at the default batch size
     # More new assignments than this for one user in one batch: one notice listing them instead.
@@ -107,14 +111,15 @@ def reminder_cutoff(now: dt.datetime, days: int) -> dt.datetime:
 
 def not_accepted_cutoff(now: dt.datetime, days: int) -> dt.datetime:
     """Assigned before this moment and still not signed for: the `days` working days to sign for ended
-    before today (the window is workdays.add_workdays(assigned_at, days))."""
+    before today (the window is workdays.add_workdays(assigned_at, days)). The sweep no longer flags
+    these (the practice sweep's sign-for ladder does); the benchmark builds its data with it."""
     return _day_start(nth_workday_back(timezone.localdate(now) - dt.timedelta(days=1), days))
 
 
 # --- the levels ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Step:
-    level: int  # EscalationLevel, or 0 for the not-accepted flag
+    level: int  # EscalationLevel
     name: str  # counts key and notification kind suffix
     unit_roles: tuple[str, ...]
     title: str  # one assignment; {number} and {deadline} filled in per lead
@@ -127,7 +132,6 @@ def _steps() -> list[Step]:
     rem = escalation_setting("REMINDER_WORKDAYS")
     sup = escalation_setting("SUPERVISION_WORKDAYS")
     acc = escalation_setting("ACCOUNTABILITY_WORKDAYS")
-    sign = escalation_setting("NOT_ACCEPTED_WORKDAYS")
     heads, liaisons = (Role.UNIT_HEAD,), (Role.LIAISON,)
     return [
         Step(
@@ -166,15 +170,6 @@ def _steps() -> list[Step]:
             _("线索 {number} 将于 {deadline} 到期，请抓紧核查反馈"),
             _("%%(count)s 件线索将在 %(days)s 个工作日内到期，请抓紧核查反馈") % {"days": rem},
         ),
-        Step(
-            0,
-            "not_accepted",
-            heads + liaisons,
-            _("线索 {number} 交办已超过 %(days)s 个工作日仍未签收，请立即签收") % {"days": sign},
-            _("%%(count)s 件线索交办已超过 %(days)s 个工作日仍未签收，请立即签收") % {"days": sign},
-            _("%%(count)s 件线索交办超过 %(days)s 个工作日仍未签收（排而不查）") % {"days": sign},
-            "?status=assigned",
-        ),
     ]
 
 
@@ -209,20 +204,15 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _pick_sql(stored: int | None) -> str:
-    """Lock up to %(batch)s assignments: at level `stored` in the deadline window [low, high) (the
+def _pick_sql(stored: int) -> str:
+    """Lock up to %(batch)s assignments at level `stored` in the deadline window [low, high) (the
     assignment_escalation_<stored> index; the level is written into the SQL so the planner matches the
-    partial index), or, with None, assigned before %(high)s and still not signed for."""
+    partial index)."""
     t = _tables()
-    where = (
-        f"a.status = ANY(%(open)s) AND a.escalation_level = {int(stored)} "
-        "AND a.deadline >= %(low)s AND a.deadline < %(high)s"
-        if stored is not None
-        else "a.status = %(assigned)s AND a.accept_overdue_at IS NULL AND a.assigned_at < %(high)s"
-    )
     return f"""
         SELECT a.id, a.lead_id, a.escalation_level FROM {t["a"]} a
-        WHERE {where}
+        WHERE a.status = ANY(%(open)s) AND a.escalation_level = {int(stored)}
+          AND a.deadline >= %(low)s AND a.deadline < %(high)s
         LIMIT %(batch)s
         FOR UPDATE SKIP LOCKED
     """  # noqa: S608 — table names from model meta; values are parameters
@@ -232,36 +222,27 @@ def _lock_leads_sql() -> str:
     return f"SELECT id, number FROM {_tables()['l']} WHERE id = ANY(%s) FOR KEY SHARE SKIP LOCKED"  # noqa: S608
 
 
-def _move_sql(level: bool) -> str:
+def _move_sql() -> str:
+    """Move the locked rows up, write one timeline event each, and return them in deadline order with
+    the deadline as the local day and as UTC ISO text (formatted here: parsing 50k timestamps into
+    Python and formatting them again cost more than the UPDATE's own CPU)."""
     t = _tables()
-    if level:
-        update = "escalation_level = %(level)s, escalated_at = %(at)s, escalated_deadline = deadline"
-        action, note = (
-            "'escalate'",
-            "replace(%(note)s, '{deadline}', to_char(m.deadline AT TIME ZONE %(tz)s, 'YYYY-MM-DD'))",
-        )
-        data = (
-            "jsonb_build_object('level', %(level)s, 'from_level', o.old_level, "
-            f"'deadline', to_char(m.deadline AT TIME ZONE 'UTC', {_UTC_ISO}), 'as_of', %(as_of)s)"
-        )
-    else:
-        update = "accept_overdue_at = %(at)s"
-        action, note = "'accept_overdue'", "%(note)s"
-        data = (
-            f"jsonb_build_object('assigned_at', to_char(m.assigned_at AT TIME ZONE 'UTC', {_UTC_ISO}), "
-            "'as_of', %(as_of)s)"
-        )
     return f"""
         WITH moved AS (
-            UPDATE {t["a"]} SET {update}
+            UPDATE {t["a"]}
+            SET escalation_level = %(level)s, escalated_at = %(at)s, escalated_deadline = deadline
             WHERE id = ANY(%(ids)s)
-            RETURNING id, lead_id, unit_id, deadline, assigned_at
+            RETURNING id, lead_id, unit_id, deadline,
+                to_char(deadline AT TIME ZONE %(tz)s, 'YYYY-MM-DD') AS day,
+                to_char(deadline AT TIME ZONE 'UTC', {_UTC_ISO}) AS due
         ), events AS (
             INSERT INTO {t["e"]} (lead_id, assignment_id, at, actor_id, action, from_status, to_status, note, data)
-            SELECT m.lead_id, m.id, %(at)s, NULL, {action}, '', '', {note}, {data}
+            SELECT m.lead_id, m.id, %(at)s, NULL, 'escalate', '', '', replace(%(note)s, '{{deadline}}', m.day),
+                jsonb_build_object('level', %(level)s, 'from_level', o.old_level, 'deadline', m.due,
+                                   'as_of', %(as_of)s)
             FROM moved m JOIN unnest(%(ids)s::bigint[], %(old)s::smallint[]) AS o(id, old_level) ON o.id = m.id
         )
-        SELECT id, lead_id, unit_id, deadline, assigned_at FROM moved ORDER BY deadline, id
+        SELECT id, lead_id, unit_id, day, due FROM moved ORDER BY deadline, id
     """  # noqa: S608
 
 
@@ -284,9 +265,11 @@ def _utc_iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def escalation_dedupe_key(assignment_id: int, level: int, deadline: dt.datetime) -> str:
-    """The per-assignment key of a level's notices (per user it gets ':u<id>' appended)."""
-    return f"esc:{assignment_id}:{level}:{_utc_iso(deadline)}"
+def escalation_dedupe_key(assignment_id: int, level: int, deadline: dt.datetime | str) -> str:
+    """The per-assignment key of a level's notices (per user it gets ':u<id>' appended); `deadline` as a
+    datetime or as its UTC ISO text (what the sweep's UPDATE … RETURNING gives)."""
+    due = deadline if isinstance(deadline, str) else _utc_iso(deadline)
+    return f"esc:{assignment_id}:{level}:{due}"
 
 
 # --- the sweep -----------------------------------------------------------------------------------
@@ -299,13 +282,12 @@ def _digest(values) -> str:
     return hashlib.sha256(",".join(str(v) for v in values).encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class Moved:
+class Moved(NamedTuple):
     id: int
     lead_id: int
     unit_id: int
-    deadline: dt.datetime
-    assigned_at: dt.datetime
+    day: str  # the deadline's local day, YYYY-MM-DD
+    due: str  # the deadline in UTC, ISO 8601 to the second
     number: str
 
 
@@ -314,12 +296,10 @@ def _run_batch(step: Step, params: dict, *, now: dt.datetime, at: dt.datetime) -
 
     Returns (picked, moved, notified, emails); `picked` tells the caller whether more may be waiting.
     """
-    tz = settings.TIME_ZONE
-    level = bool(step.level)
     with transaction.atomic(), connection.cursor() as cur:
         picked: list[tuple] = []
         # Each level below the step's, lowest first, until the batch is full (one index range each).
-        for stored in range(step.level) if level else [None]:
+        for stored in range(step.level):
             cur.execute(_pick_sql(stored), {**params, "batch": params["batch"] - len(picked)})
             picked += cur.fetchall()
             if len(picked) >= params["batch"]:
@@ -334,27 +314,20 @@ def _run_batch(step: Step, params: dict, *, now: dt.datetime, at: dt.datetime) -
         picked = [r for r in picked if r[1] in numbers]
         if not picked:
             return 0, 0, 0, 0
-        if level:
-            note = _("系统自动%(level)s（办理期限 {deadline}）") % {
-                "level": EscalationLevel(step.level).label
-            }
-        else:
-            note = _("交办后超过 %(days)s 个工作日未签收（系统自动提醒）") % {
-                "days": escalation_setting("NOT_ACCEPTED_WORKDAYS")
-            }
+        note = _("系统自动%(level)s（办理期限 {deadline}）") % {"level": EscalationLevel(step.level).label}
         cur.execute(
-            _move_sql(level),
+            _move_sql(),
             {
                 "ids": [r[0] for r in picked],
                 "old": [r[2] for r in picked],
                 "level": int(step.level),
                 "at": at,
                 "note": note,
-                "tz": tz,
+                "tz": timezone.get_current_timezone_name(),
                 "as_of": now.isoformat(),
             },
         )
-        rows = [Moved(*r, number=numbers[r[1]]) for r in cur.fetchall()]
+        rows = [Moved(*r, numbers[r[1]]) for r in cur.fetchall()]
         notified, emails = _notify_units(step, rows)
         if step.office_title:
             result = _notify_office(step, rows)
@@ -363,17 +336,14 @@ def _run_batch(step: Step, params: dict, *, now: dt.datetime, at: dt.datetime) -
     return picked_count, len(rows), notified, emails
 
 
-def _local_day(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d")
-
-
 def _notify_units(step: Step, rows: list[Moved]) -> tuple[int, int]:
     """In-app notices for the units' liaisons/heads, and one email per recipient listing them.
 
     Up to UNIT_NOTICE_MAX new assignments for one user in one batch get a notice each (linking to the
     lead, key esc:<assignment>:<level>:<deadline>:u<user>); more get one notice listing them, so a unit
     with a hundred leads falling due at once is told once, not a hundred times. Notices are written with
-    INSERT … ON CONFLICT DO NOTHING; only users with a new notice get the email.
+    INSERT … ON CONFLICT DO NOTHING; only users with a new notice get the email. The lines, listing and
+    digest of a unit are made once, however many of its people are told.
     """
     by_unit: dict[int, list[Moved]] = {}
     for r in rows:
@@ -389,42 +359,38 @@ def _notify_units(step: Step, rows: list[Moved]) -> tuple[int, int]:
     limit = escalation_setting("EMAIL_LIST_MAX")
     url = _lead_url_template()
     kind = f"escalation_{step.name}"
-    objs: list[Notification] = []
-    lines_for: dict[int, list[str]] = {}
-    for user in users:
-        items = by_unit[user.unit_id]
+    more = _("…… 另有 %(more)s 件")
+    units = {}  # unit id → (its rows, their lines, the lines to list, digest)
+    for unit_id in {user.unit_id for user in users}:
+        items = by_unit[unit_id]
+        # Only the first `limit` lines are ever shown (listing notice, email); the rest are counted.
         lines = [
-            step.title.replace("{number}", r.number).replace("{deadline}", _local_day(r.deadline))
-            for r in items
+            step.title.replace("{number}", r.number).replace("{deadline}", r.day)
+            for r in (items if len(items) <= most else items[:limit])
         ]
-        lines_for[user.pk] = lines
+        shown = lines[:limit] + ([more % {"more": len(items) - limit}] if len(items) > limit else [])
+        units[unit_id] = (items, lines, shown, _digest(f"{r.id}@{r.due}" for r in items))
+    objs: list[Notification] = []
+    for user in users:
+        items, lines, shown, digest = units[user.unit_id]
         if len(items) <= most:
             for r, line in zip(items, lines, strict=True):
-                key = (
-                    escalation_dedupe_key(r.id, step.level, r.deadline)
-                    if step.level
-                    else f"esc-accept:{r.id}:{_utc_iso(r.assigned_at)}"
-                )
                 objs.append(
                     Notification(
                         user_id=user.pk,
                         kind=kind,
                         title=line[:200],
                         url=url.replace("{id}", str(r.lead_id)),
-                        dedupe_key=scoped_key(key, f"u{user.pk}"),
+                        dedupe_key=scoped_key(escalation_dedupe_key(r.id, step.level, r.due), f"u{user.pk}"),
                     )
                 )
         else:
-            body = lines[:limit] + (
-                [_("…… 另有 %(more)s 件") % {"more": len(lines) - limit}] if len(lines) > limit else []
-            )
-            digest = _digest(f"{r.id}@{_utc_iso(r.deadline)}" for r in items)
             objs.append(
                 Notification(
                     user_id=user.pk,
                     kind=kind,
                     title=(step.unit_summary % {"count": len(items)})[:200],
-                    body="\n".join(body),
+                    body="\n".join(shown),
                     url=reverse("leads:list") + step.list_query,
                     dedupe_key=f"esc-list:{step.name}:u{user.pk}:{digest}",
                 )
@@ -438,25 +404,23 @@ def _notify_units(step: Step, rows: list[Moved]) -> tuple[int, int]:
     for user in users:
         if user.pk not in told or not user.email:
             continue
-        lines = lines_for[user.pk]
+        items, lines, shown, digest = units[user.unit_id]
         body = [_("%(name)s，您好：") % {"name": user}, ""]
-        body += [f"· {line}" for line in lines[:limit]]
-        if len(lines) > limit:
-            body.append(_("…… 另有 %(more)s 件") % {"more": len(lines) - limit})
+        body += [f"· {line}" for line in shown]
         body += [
             "",
             _("请登录平台查看处理：%(url)s") % {"url": f"{base}/notifications/"},
             "",
             _("—— 焦作市扫黑除恶线索管理平台（系统自动发送，请勿直接回复）"),
         ]
-        subject = lines[0] if len(lines) == 1 else step.unit_summary % {"count": len(lines)}
+        subject = lines[0] if len(items) == 1 else step.unit_summary % {"count": len(items)}
         outgoing.append(
             Outgoing(
                 channel=OutboundMessage.Channel.EMAIL,
                 recipient=user.email,
                 subject=_("【扫黑除恶线索管理平台】%(title)s") % {"title": subject},
                 body="\n".join(body),
-                dedupe_key=f"esc-mail:{step.name}:u{user.pk}:{_digest(f'{r.id}@{_utc_iso(r.deadline)}' for r in by_unit[user.unit_id])}",
+                dedupe_key=f"esc-mail:{step.name}:u{user.pk}:{digest}",
             )
         )
     return len(created), len(outbound_enqueue_many(messages=outgoing))
@@ -467,11 +431,7 @@ def _notify_office(step: Step, rows: list[Moved]):
     units = {u.pk: u.short_name or u.name for u in Unit.objects.filter(pk__in={r.unit_id for r in rows})}
     lines = [
         _("%(number)s（%(unit)s，期限 %(deadline)s）")
-        % {
-            "number": r.number,
-            "unit": units.get(r.unit_id, ""),
-            "deadline": timezone.localtime(r.deadline).strftime("%Y-%m-%d"),
-        }
+        % {"number": r.number, "unit": units.get(r.unit_id, ""), "deadline": r.day}
         for r in rows[:limit]
     ]
     if len(rows) > limit:
@@ -483,7 +443,7 @@ def _notify_office(step: Step, rows: list[Moved]):
         body="\n".join(lines),
         url=reverse("leads:list") + step.list_query,
         # Keyed by assignment and deadline: after an extension the same assignment is news again.
-        dedupe_key=f"esc-office:{step.name}:{_digest(f'{r.id}@{r.deadline.isoformat()}' for r in rows)}",
+        dedupe_key=f"esc-office:{step.name}:{_digest(f'{r.id}@{r.due}' for r in rows)}",
         email=bool(escalation_setting("EMAIL")),
     )
 
@@ -500,7 +460,6 @@ def escalation_sweep(
     batch_size = batch_size or escalation_setting("BATCH_SIZE")
     max_batches = max_batches or escalation_setting("MAX_BATCHES")
     windows = escalation_windows(now)
-    not_accepted = not_accepted_cutoff(now, escalation_setting("NOT_ACCEPTED_WORKDAYS"))
     minus_infinity = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
     counts: dict[str, int] = {}
     notified = emails = 0
@@ -515,17 +474,8 @@ def escalation_sweep(
         if reset < batch_size:
             break
     for step in _steps():
-        if step.level:
-            low, high = windows[step.level]
-            params = {
-                "open": _OPEN,
-                "low": low or minus_infinity,
-                "high": high,
-                "level": int(step.level),
-                "batch": batch_size,
-            }
-        else:
-            params = {"assigned": AssignmentStatus.ASSIGNED.value, "high": not_accepted, "batch": batch_size}
+        low, high = windows[step.level]
+        params = {"open": _OPEN, "low": low or minus_infinity, "high": high, "batch": batch_size}
         moved_total = 0
         for _n in range(max_batches):
             picked, moved, n, e = _run_batch(step, params, now=now, at=timezone.now())

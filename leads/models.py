@@ -306,15 +306,24 @@ class LeadTip(models.Model):
 class Assignment(models.Model):
     """One unit's share of a lead (分办): its own deadline, acceptance, findings and result."""
 
-    lead = models.ForeignKey(Lead, models.CASCADE, related_name="assignments", verbose_name=_("线索"))
-    unit = models.ForeignKey(Unit, models.PROTECT, related_name="assignments", verbose_name=_("承办单位"))
+    # Indexes: every one gets an entry for every row the escalation sweep moves up (a million open rows,
+    # 50k moving at once), so there are none a query does not use. `lead` and `unit` are covered by
+    # assignment_lead_status / assignment_unit_status; the user foreign keys are never filtered on (only
+    # deleting a user looks them up: a scan of this table, for a rare admin action) or are indexed only
+    # where set (assignment_submitted_by …, not set on open assignments).
+    lead = models.ForeignKey(
+        Lead, models.CASCADE, related_name="assignments", verbose_name=_("线索"), db_index=False
+    )
+    unit = models.ForeignKey(
+        Unit, models.PROTECT, related_name="assignments", verbose_name=_("承办单位"), db_index=False
+    )
     status = models.CharField(
         _("状态"), max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.ASSIGNED
     )
     is_primary = models.BooleanField(_("主办"), default=False)
     assigned_at = models.DateTimeField(_("派单时间"), default=timezone.now)
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("派单人")
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("派单人"), db_index=False
     )
     routing_reason = models.CharField(_("分办依据"), max_length=300, blank=True)
     deadline = models.DateTimeField(_("办理期限"))
@@ -326,6 +335,7 @@ class Assignment(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("签收人"),
+        db_index=False,
     )
     result = models.CharField(_("核查结论"), max_length=20, choices=Result.choices, blank=True)
     findings = models.TextField(_("核查情况"), blank=True)
@@ -337,6 +347,7 @@ class Assignment(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("反馈人"),
+        db_index=False,
     )
     sent_back_at = models.DateTimeField(_("退单时间"), null=True, blank=True)
     sent_back_reason = models.TextField(_("退单理由"), blank=True)
@@ -346,8 +357,6 @@ class Assignment(models.Model):
     # Escalation sweeps (issue 5) record the highest level already fired, so each level fires once.
     escalation_level = models.PositiveSmallIntegerField(_("督办等级"), default=0)
     escalated_at = models.DateTimeField(_("最近督办时间"), null=True, blank=True)
-    # "Assigned but not signed for within N working days" fires once per assignment (leads/escalation.py).
-    accept_overdue_at = models.DateTimeField(_("签收超时提醒时间"), null=True, blank=True)
     # The deadline the stored escalation level was reached against; when a deadline moves without the
     # level being reset (any code path), the sweep starts the ladder again (leads/escalation.py).
     escalated_deadline = models.DateTimeField(_("督办所依期限"), null=True, blank=True)
@@ -375,6 +384,7 @@ class Assignment(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("提请人"),
+        db_index=False,
     )
     signoff = models.ForeignKey(
         "SignOff",
@@ -383,6 +393,7 @@ class Assignment(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("第一责任人签字背书"),
+        db_index=False,
     )
 
     class Meta:
@@ -408,11 +419,6 @@ class Assignment(models.Model):
                 )
                 for level in range(4)
             ],
-            models.Index(
-                fields=["assigned_at"],
-                condition=models.Q(status="assigned", accept_overdue_at__isnull=True),
-                name="assignment_not_accepted",
-            ),
             # Escalated against a deadline that has since moved: usually empty, so the reset is one probe.
             models.Index(
                 fields=["id"],
@@ -443,6 +449,15 @@ class Assignment(models.Model):
                 ),
                 name="assignment_signoff_waiting",
             ),
+            # Foreign keys looked up only when the user or sign-off is deleted; never set on open rows.
+            *[
+                models.Index(fields=[field], condition=models.Q(**{f"{field}__isnull": False}), name=name)
+                for field, name in (
+                    ("submitted_by", "assignment_submitted_by"),
+                    ("signoff_requested_by", "assignment_signoff_req_by"),
+                    ("signoff", "assignment_signoff"),
+                )
+            ],
         ]
         constraints = [
             models.UniqueConstraint(
@@ -526,7 +541,11 @@ class ExtensionRequest(models.Model):
 class LeadEvent(models.Model):
     """One timeline entry of a lead: who did what, when, the status before and after, and the note."""
 
-    lead = models.ForeignKey(Lead, models.CASCADE, related_name="events", verbose_name=_("线索"))
+    # `lead` and `actor` are covered by leadevent_lead_at / leadevent_actor_lead (the sweep writes 50k
+    # events at once; each index costs every one of them).
+    lead = models.ForeignKey(
+        Lead, models.CASCADE, related_name="events", verbose_name=_("线索"), db_index=False
+    )
     assignment = models.ForeignKey(
         Assignment, models.SET_NULL, null=True, blank=True, related_name="events", verbose_name=_("分办任务")
     )
@@ -538,6 +557,7 @@ class LeadEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("操作人"),
+        db_index=False,
     )
     action = models.CharField(_("操作"), max_length=40)
     from_status = models.CharField(_("原状态"), max_length=20, blank=True)

@@ -1,11 +1,13 @@
 """The practice sweep (issue 11): sign-for reminders, missing report-backs, repeat reports, call-back draws.
 
-Beside the escalation sweep (leads/escalation.py, the deadline ladder and the 排而不查 flag), on its own
-beat task. Levels, each fired once per assignment whatever the number of beats and workers:
+Beside the escalation sweep (leads/escalation.py, the deadline ladder), on its own beat task. Not signing
+for in time (排而不查) is this sweep's rule alone: the escalation sweep has no flag of its own for it, so
+nobody is told twice. Levels, each fired once per assignment whatever the number of beats and workers:
 
     sign-for 1  the sign-for time (Assignment.accept_deadline) has passed   → liaisons, with SMS (签收催办)
-    sign-for 2  SIGN_FOR_ESCALATE_WORKDAYS working days later, still unsigned → the unit head, with SMS
-                (then escalation.py's 排而不查 flag tells head and office, and the deadline ladder follows)
+    sign-for 2  SIGN_FOR_ESCALATE_WORKDAYS working days later, still unsigned → the unit head, with SMS,
+                and the office one summary per batch (排而不查); the deadline ladder follows as for any
+                open assignment
     first report  FIRST_REPORT_WORKDAYS after signing without a 首次回告      → liaisons (催报)
     stage report  a 阶段回告 the office asked for, past its date              → liaisons (催报)
 
@@ -152,7 +154,36 @@ def _sign_for_batch(*, level: int, high: dt.datetime, now: dt.datetime, batch: i
                 )
             )
         LeadEvent.objects.bulk_create(events)
+        if level == SIGN_FOR_ESCALATED:
+            _tell_office_not_signed(rows, numbers)
     return len(picked), len(rows)
+
+
+def _tell_office_not_signed(rows, numbers: dict[int, str]) -> None:
+    """The office's one notice per batch of assignments gone to their unit heads unsigned (排而不查)."""
+    import hashlib
+
+    from campaign.models import Unit
+    from campaign.notifications import notify, office_users
+
+    limit = 20
+    units = {u.pk: u.short_name or u.name for u in Unit.objects.filter(pk__in={a.unit_id for a in rows})}
+    lines = [
+        _("%(number)s（%(unit)s，签收期限 %(at)s）")
+        % {"number": numbers[a.lead_id], "unit": units.get(a.unit_id, ""), "at": _day(a.accept_deadline)}
+        for a in rows[:limit]
+    ]
+    if len(rows) > limit:
+        lines.append(_("…… 另有 %(more)s 件") % {"more": len(rows) - limit})
+    digest = hashlib.sha256(",".join(str(a.pk) for a in rows).encode()).hexdigest()[:16]
+    notify(
+        users=office_users(),
+        kind="sign_for_escalated_summary",
+        title=_("%(count)s 件线索交办后超时未签收（排而不查）") % {"count": len(rows)},
+        body="\n".join(lines),
+        url=reverse("leads:list") + "?status=assigned",
+        dedupe_key=f"signfor-office:{digest}",
+    )
 
 
 # --- report-backs --------------------------------------------------------------------------------

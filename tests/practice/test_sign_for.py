@@ -143,3 +143,24 @@ def test_the_sweep_command_takes_now(users, sectors, regions):
     call_command("practice_sweep", "--now", "2026-03-04T09:00", stdout=out)
     assert '"sign_for_reminded": 1' in out.getvalue()
     assert assignment_of(lead, "housing").sign_for_level == 1
+
+
+def test_not_signing_for_is_told_once_per_person_whatever_sweeps_run(users, sectors, regions):
+    # One rule for 排而不查: the practice sweep's sign-for ladder. The escalation sweep, running on its own
+    # beat, adds no second "not signed for" notice; the office gets one summary when the head is told.
+    from leads.escalation import escalation_sweep
+
+    lead = registered(users, sectors, regions, now=at("2026-03-02 10:00"))
+    Notification.objects.all().delete()
+    for now in ("2026-03-04 09:00", "2026-03-05 09:00", "2026-03-09 09:00", "2026-03-10 09:00"):
+        practice_sweep(now=at(now))
+        escalation_sweep(now=at(now))
+    assert assignment_of(lead, "housing").sign_for_level == 2
+    assert sorted(Notification.objects.values_list("kind", "user__username")) == [
+        ("sign_for_escalated", "unit_head_housing"),
+        ("sign_for_escalated_summary", "office"),
+        ("sign_for_escalated_summary", "office_leader"),
+        ("sign_for_reminder", "liaison_housing"),
+    ]
+    summary = Notification.objects.filter(kind="sign_for_escalated_summary").first()
+    assert lead.number in summary.body and "排而不查" in summary.title

@@ -60,7 +60,7 @@ def snapshot():
     return (
         esc_notifications().count(),
         OutboundMessage.objects.count(),
-        LeadEvent.objects.filter(action__in=["escalate", "accept_overdue"]).count(),
+        LeadEvent.objects.filter(action="escalate").count(),
     )
 
 
@@ -76,7 +76,7 @@ def ids():
     return set(esc_notifications().values_list("pk", flat=True))
 
 
-COUNT_KEYS = ("accountability", "supervision", "overdue", "reminder", "not_accepted")
+COUNT_KEYS = ("accountability", "supervision", "overdue", "reminder")
 
 
 def moved(counts: dict) -> dict:
@@ -222,22 +222,13 @@ def test_a_deadline_moved_without_a_reset_restarts_the_ladder(users, sectors, re
     assert run("2026-10-20T10:00")["reset"] == 0
 
 
-def test_not_signed_for_within_three_working_days_is_flagged_once(users, sectors, regions):
-    # Assigned Tuesday 09-29: the three working days to sign for are Sep 30, Oct 8 and Oct 9.
-    a = make_assignment(users, sectors, regions, assigned="2026-09-29", accept=False, deadline="2026-11-20")
-    assert moved(run("2026-10-09T20:00")) == {}
-    before = ids()
-    assert moved(run("2026-10-10T08:00")) == {"not_accepted": 1}
-    assert new_since(before) == [
-        ("escalation_not_accepted", "liaison_housing"),
-        ("escalation_not_accepted", "unit_head_housing"),
-        ("escalation_not_accepted_summary", "office"),
-        ("escalation_not_accepted_summary", "office_leader"),
-    ]
-    a.refresh_from_db()
-    assert a.accept_overdue_at is not None
-    assert LeadEvent.objects.filter(assignment=a, action="accept_overdue").count() == 1
-    assert moved(run("2026-10-12T09:00")) == {}
+def test_not_signing_for_is_left_to_the_practice_sweep(users, sectors, regions):
+    # 排而不查 is the practice sweep's sign-for ladder (tests/practice/test_sign_for.py); the escalation
+    # sweep has no flag of its own for it, so nobody is told twice about the same unsigned assignment.
+    make_assignment(users, sectors, regions, assigned="2026-09-29", accept=False, deadline="2026-11-20")
+    counts = run("2026-10-20T08:00")
+    assert moved(counts) == {} and "not_accepted" not in counts
+    assert counts["notifications"] == 0 and esc_notifications().count() == 0
 
 
 def test_many_leads_at_once_make_one_listing_notice_per_person(users, sectors, regions):
