@@ -72,8 +72,13 @@ def lead_list_visible_to(user: User) -> QuerySet[Lead]:
 
 def restricted_tips_rule(user: User) -> Q:
     """For reports.selectors.tip_list_visible_to (registered in LeadsConfig.ready()): a tip behind a
-    restricted lead is seen by those who may see that lead — the same circle, decided above."""
-    return Q(Exists(LeadTip.objects.filter(tip=OuterRef("pk"), lead__in=lead_list_visible_to(user))))
+    restricted lead is seen by those who may see that lead — the same circle, decided above.
+
+    An uncorrelated IN: PostgreSQL hashes it once per query, starting from the few marked tips (partial
+    index tip_restricted) rather than from every lead the user sees, and prices it as such (a correlated
+    EXISTS here is costed so high that counting 10,000 tips pays ~35 ms of JIT compilation)."""
+    behind = LeadTip.objects.filter(tip__restricted=True, lead__in=lead_list_visible_to(user))
+    return Q(pk__in=behind.values("tip_id"))
 
 
 def lead_get_visible(user: User, lead_id: int) -> Lead:
