@@ -571,7 +571,11 @@ class LeadEvent(models.Model):
         verbose_name_plural = _("线索办理记录")
         indexes = [
             models.Index(fields=["lead", "at"], name="leadevent_lead_at"),
-            models.Index(fields=["actor", "lead"], name="leadevent_actor_lead"),
+            # A person's events (selectors: leads they handled; deleting a user): system events (the sweeps
+            # write tens of thousands at once, actor NULL) are not indexed here.
+            models.Index(
+                fields=["actor", "lead"], condition=models.Q(actor__isnull=False), name="leadevent_actor_lead"
+            ),
         ]
 
     def __str__(self) -> str:
