@@ -169,8 +169,11 @@ def tip_unread_reply_count() -> int:
     return Tip.objects.filter(unread_replies__gt=0).count()
 
 
-def reward_list(*, status: str = "") -> QuerySet[Reward]:
+def reward_list(*, status: str = "", user=None) -> QuerySet[Reward]:
+    """Rewards, newest first; with `user`, only those for tips the user may see (限制知悉范围)."""
     qs = Reward.objects.select_related("tip", "first_tip", "proposed_by", "decided_by")
+    if user is not None:
+        qs = qs.filter(tip__in=tip_list_visible_to(user))
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-proposed_at", "-id")

@@ -260,7 +260,9 @@ def rewards(request):
     status = request.GET.get("status", "")
     if status not in Reward.Status.values:
         status = ""
-    page = Paginator(selectors.reward_list(status=status), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.reward_list(status=status, user=request.user), 50).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "reports/staff/rewards.html",
@@ -284,7 +286,7 @@ def reward_propose(request, tip_id: int):
         first_tip_id = None
         if data["first_tip_code"]:
             code = crypto.tracking_code_normalize(data["first_tip_code"])
-            first = Tip.objects.filter(tracking_code=code).only("pk").first()
+            first = selectors.tip_list_visible_to(request.user).filter(tracking_code=code).only("pk").first()
             if first is None:
                 form.add_error("first_tip_code", _("没有这个查询码的举报。"))
             else:
@@ -323,9 +325,12 @@ def _reward_context(request, reward, **extra):
     return context
 
 
-def _get_reward(reward_id):
+def _get_reward(request, reward_id):
+    """A reward for a tip the user may see; one behind a restricted lead outside their circle is a 404."""
     return get_object_or_404(
-        Reward.objects.select_related("tip", "first_tip", "proposed_by", "decided_by", "paid_recorded_by"),
+        Reward.objects.filter(tip__in=selectors.tip_list_visible_to(request.user)).select_related(
+            "tip", "first_tip", "proposed_by", "decided_by", "paid_recorded_by"
+        ),
         pk=reward_id,
     )
 
@@ -335,7 +340,7 @@ def _get_reward(reward_id):
 @require_GET
 def reward_detail(request, reward_id: int):
     return render(
-        request, "reports/staff/reward_detail.html", _reward_context(request, _get_reward(reward_id))
+        request, "reports/staff/reward_detail.html", _reward_context(request, _get_reward(request, reward_id))
     )
 
 
@@ -343,7 +348,7 @@ def reward_detail(request, reward_id: int):
 @role_required(*access.REWARD_ROLES)
 @require_POST
 def reward_decide(request, reward_id: int):
-    reward = _get_reward(reward_id)
+    reward = _get_reward(request, reward_id)
     form = RewardDecideForm(request.POST)
     if form.is_valid():
         try:
@@ -370,7 +375,7 @@ def reward_decide(request, reward_id: int):
 @role_required(Role.OFFICE)
 @require_POST
 def reward_pay(request, reward_id: int):
-    reward = _get_reward(reward_id)
+    reward = _get_reward(request, reward_id)
     form = RewardPayForm(request.POST)
     if form.is_valid():
         try:

@@ -250,3 +250,27 @@ def test_the_data_migration_marks_tips_of_leads_restricted_before_the_flag(behin
     backfill(apps, None)
     assert Tip.objects.get(pk=behind["tip"].pk).restricted
     assert not Tip.objects.get(pk=behind["other"].pk).restricted
+
+
+def test_rewards_for_it_are_out_of_outsiders_lists(behind, users, outsider, client):
+    from decimal import Decimal
+
+    from reports.models import Reward
+
+    tip = behind["tip"]
+    reward = Reward.objects.create(
+        tip=tip,
+        first_tip=tip,
+        amount=Decimal("5000"),
+        basis=Reward.Basis.IMPORTANT,
+        lead_result=Reward.LeadResult.SUBSTANTIATED,
+        proposed_by=users["office"],
+    )
+    client.force_login(outsider)
+    assert tip.tracking_code not in client.get(reverse("reports:rewards")).content.decode()
+    assert client.get(reverse("reports:reward_detail", args=[reward.pk])).status_code == 404
+    response = client.post(reverse("reports:reward_decide", args=[reward.pk]), {"approve": "1"})
+    assert response.status_code == 404
+    client.force_login(users["office_leader"])
+    assert tip.tracking_code in client.get(reverse("reports:rewards")).content.decode()
+    assert client.get(reverse("reports:reward_detail", args=[reward.pk])).status_code == 200
