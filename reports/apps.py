@@ -59,7 +59,7 @@ def new_tips_panel(request):
         "template": "reports/panels/new_tips.html",
         "url": f"{url}?status=new",
         "new_count": selectors.tip_new_count(),
-        "unread_count": selectors.tip_unread_reply_count(),
+        "unread_count": selectors.tip_unread_reply_count(request.user),
         "new_url": f"{url}?status=new&sort=received_at",
         "unread_url": f"{url}?unread=true",
         "order": 10,

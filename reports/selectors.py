@@ -165,8 +165,10 @@ def tip_new_count() -> int:
     return Tip.objects.filter(status=TipStatus.NEW).count()
 
 
-def tip_unread_reply_count() -> int:
-    return Tip.objects.filter(unread_replies__gt=0).count()
+def tip_unread_reply_count(user=None) -> int:
+    """Tips with informant replies not read yet; with `user`, only tips they may see."""
+    qs = Tip.objects.all() if user is None else tip_list_visible_to(user)
+    return qs.filter(unread_replies__gt=0).count()
 
 
 def reward_list(*, status: str = "", user=None) -> QuerySet[Reward]:

@@ -316,11 +316,14 @@ def _notify_office(*, tip: Tip, title: str, body: str = "", kind: str) -> None:
     from django.urls import reverse
 
     url = reverse("reports:tip_detail", args=[tip.pk])
+    users = list(User.objects.filter(role=Role.OFFICE, is_active=True))
+    if tip.restricted:
+        # Behind a restricted lead (限制知悉范围): only the office users who may open the tip hear of it.
+        from .selectors import tip_list_visible_to
+
+        users = [u for u in users if tip_list_visible_to(u).filter(pk=tip.pk).exists()]
     Notification.objects.bulk_create(
-        [
-            Notification(user=user, kind=kind, title=title, body=body, url=url)
-            for user in User.objects.filter(role=Role.OFFICE, is_active=True).only("pk")
-        ]
+        [Notification(user=user, kind=kind, title=title, body=body, url=url) for user in users]
     )
 
 

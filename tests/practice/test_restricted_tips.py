@@ -274,3 +274,19 @@ def test_rewards_for_it_are_out_of_outsiders_lists(behind, users, outsider, clie
     client.force_login(users["office_leader"])
     assert tip.tracking_code in client.get(reverse("reports:rewards")).content.decode()
     assert client.get(reverse("reports:reward_detail", args=[reward.pk])).status_code == 200
+
+
+def test_informant_replies_on_it_reach_only_the_circle(behind, users, outsider):
+    from campaign.models import Notification
+    from reports.selectors import tip_unread_reply_count
+    from reports.services import tip_message_reply
+
+    tip = behind["tip"]
+    tip_message_reply(tip_id=tip.pk, body="补充一下情况。")
+    told = set(Notification.objects.filter(kind="tip_reply").values_list("user__username", flat=True))
+    assert {"office", "office_leader"} <= told and "office2" not in told
+    assert tip_unread_reply_count(outsider) == 0
+    assert tip_unread_reply_count(users["office"]) == 1 and tip_unread_reply_count() == 1
+    # An ordinary tip's reply still reaches every office user.
+    tip_message_reply(tip_id=behind["other"].pk, body="还有一件事。")
+    assert Notification.objects.filter(kind="tip_reply", user=outsider).count() == 1
