@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -174,6 +174,9 @@ def wrk(
     ok: int = 200,
 ) -> dict:
     """One wrk run; returns requests/s counting only `ok` responses, latency percentiles in ms."""
+    # wrk sends the request line as given: non-ASCII query strings (text search) are percent-encoded first.
+    path = quote(path, safe="/?&=%:+,;")
+    paths = [quote(p, safe="/?&=%:+,;") for p in paths] if paths else paths
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "BENCH_METHOD": method, "BENCH_OK": str(ok)}
         for name, rows in (("BENCH_PATHS", paths), ("BENCH_BODIES", bodies), ("BENCH_HEADERS", headers)):
@@ -184,7 +187,7 @@ def wrk(
         cmd = [
             "wrk",
             "-t",
-            "2",
+            str(min(2, connections)),  # wrk refuses fewer connections than threads
             "-c",
             str(connections),
             "-d",

@@ -70,6 +70,17 @@ def lead_list_visible_to(user: User) -> QuerySet[Lead]:
     return Lead.objects.none()
 
 
+def _own_unit_visible(user: User) -> Q:
+    """For querysets of the user's own unit's assignments: the leads the user may see.
+
+    A unit role sees every lead its unit has (or had) an assignment on (lead_list_visible_to), so an
+    assignment of its own unit needs no check; that keeps the workspace's counts off a semi-join over
+    every open assignment. Other roles (the office looking at a unit) keep the full rule."""
+    if user.role in (Role.LIAISON, Role.UNIT_HEAD) and user.unit_id:
+        return Q()
+    return Q(lead__in=lead_list_visible_to(user))
+
+
 def restricted_tips_rule(user: User) -> Q:
     """For reports.selectors.tip_list_visible_to (registered in LeadsConfig.ready()): a tip behind a
     restricted lead is seen by those who may see that lead — the same circle, decided above.
@@ -159,7 +170,7 @@ def assignment_list_for_unit(*, user: User, include_done: bool = False) -> Query
     statuses = list(OPEN_ASSIGNMENT_STATUSES) + ([AssignmentStatus.SUBMITTED] if include_done else [])
     return (
         assignments_annotated()
-        .filter(unit_id=user.unit_id, status__in=statuses, lead__in=lead_list_visible_to(user))
+        .filter(_own_unit_visible(user), unit_id=user.unit_id, status__in=statuses)
         .select_related("lead", "lead__sector", "lead__region")
         .order_by("deadline", "id")
     )
@@ -235,7 +246,7 @@ def status_counts(qs: QuerySet[Lead]) -> dict[str, int]:
 def workspace_counts(user: User, now: dt.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     qs = Assignment.objects.filter(
-        unit_id=user.unit_id, status__in=OPEN_ASSIGNMENT_STATUSES, lead__in=lead_list_visible_to(user)
+        _own_unit_visible(user), unit_id=user.unit_id, status__in=OPEN_ASSIGNMENT_STATUSES
     )
     soon = workdays.add_workdays(now, leads_setting("NEAR_DUE_WORKDAYS"))
     return qs.aggregate(
@@ -336,7 +347,10 @@ def light_counts(
     if units is not None:
         qs = qs.filter(unit__in=list(units))
     if user is not None:
-        qs = qs.filter(lead__in=lead_list_visible_to(user))
+        if units is not None and {getattr(u, "pk", u) for u in units} == {user.unit_id}:
+            qs = qs.filter(_own_unit_visible(user))
+        else:
+            qs = qs.filter(lead__in=lead_list_visible_to(user))
     rows = (
         qs.order_by()
         .values("unit_id")
