@@ -166,8 +166,31 @@ def _tell_office_not_signed(rows, numbers: dict[int, str]) -> None:
     from campaign.models import Unit
     from campaign.notifications import notify, office_users
 
-    limit = 20
+    from .practice import office_audience
+
     units = {u.pk: u.short_name or u.name for u in Unit.objects.filter(pk__in={a.unit_id for a in rows})}
+    # A restricted lead (限制知悉范围) is told only to its circle, one notice each; the summary to the whole
+    # office names unrestricted leads only.
+    restricted = {
+        lead.pk: lead for lead in Lead.objects.filter(pk__in={a.lead_id for a in rows}, restricted=True)
+    }
+    for a in rows:
+        lead = restricted.get(a.lead_id)
+        if lead is None:
+            continue
+        notify(
+            users=office_audience(lead),
+            kind="sign_for_escalated_summary",
+            title=_("%(count)s 件线索交办后超时未签收（排而不查）") % {"count": 1},
+            body=_("%(number)s（%(unit)s，签收期限 %(at)s）")
+            % {"number": numbers[a.lead_id], "unit": units.get(a.unit_id, ""), "at": _day(a.accept_deadline)},
+            url=reverse("leads:detail", args=[a.lead_id]),
+            dedupe_key=f"signfor-office:{a.pk}",
+        )
+    rows = [a for a in rows if a.lead_id not in restricted]
+    if not rows:
+        return
+    limit = 20
     lines = [
         _("%(number)s（%(unit)s，签收期限 %(at)s）")
         % {"number": numbers[a.lead_id], "unit": units.get(a.unit_id, ""), "at": _day(a.accept_deadline)}

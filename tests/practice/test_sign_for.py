@@ -164,3 +164,20 @@ def test_not_signing_for_is_told_once_per_person_whatever_sweeps_run(users, sect
     ]
     summary = Notification.objects.filter(kind="sign_for_escalated_summary").first()
     assert lead.number in summary.body and "排而不查" in summary.title
+
+
+def test_a_restricted_lead_unsigned_is_told_only_to_its_circle(users, sectors, regions):
+    # 限制知悉范围: the office summary of unsigned assignments must not name a restricted lead to office
+    # staff outside its circle; the circle (here: office leaders, its creator) hears of it on its own.
+    hidden = registered(
+        users, sectors, regions, now=at("2026-03-02 10:00"), actor="office_leader", restricted=True
+    )
+    open_lead = registered(users, sectors, regions, now=at("2026-03-02 10:00"), actor="office_leader")
+    Notification.objects.all().delete()
+    practice_sweep(now=at("2026-03-20 10:00"))
+    told = Notification.objects.filter(kind="sign_for_escalated_summary")
+    office = [n.body for n in told.filter(user=users["office"])]
+    assert office and all(hidden.number not in body for body in office)
+    assert any(open_lead.number in body for body in office)
+    leader = " ".join(n.body for n in told.filter(user=users["office_leader"]))
+    assert hidden.number in leader and open_lead.number in leader
