@@ -45,15 +45,14 @@ class LeadsConfig(AppConfig):
         )
         home_panels.register(panels.leads_panel)
         # Route every committed tip on a worker (issue 5); the route_pending sweep catches lost messages.
+        # The routing task also indexes the tip for linking and checks it for repeat reports (issue 11:
+        # a new tip naming what a lead closed as 查否 named flags that lead for review), so a tip costs one
+        # message (issue 10); the index sweep and the practice sweep catch what it missed.
         from reports.signals import tip_committed
 
         from .tasks import on_tip_committed
 
         tip_committed.connect(on_tip_committed, dispatch_uid="leads.route_tip_on_commit")
-        # Issue 11: a new tip naming what a lead closed as 查否 named flags that lead for review (评查).
-        from .practice_sweep import on_tip_committed as repeat_on_tip_committed
-
-        tip_committed.connect(repeat_on_tip_committed, dispatch_uid="leads.repeat_check_on_commit")
         # Issue 11: tips behind a restricted lead are seen only by the lead's circle (reports asks us who).
         from reports.access import restricted_rule_register
 

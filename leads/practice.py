@@ -763,6 +763,24 @@ def repeat_check_tip(*, tip_id: int, now: dt.datetime | None = None) -> list[int
     return flagged
 
 
+def repeat_check_tips(*, tips, now: dt.datetime | None = None) -> list[int]:
+    """`repeat_check_tip` for many tips (routing checks its batch): one query for all their identifiers;
+    only a tip that shares one with a lead closed as 查否 is checked further. Returns the leads flagged."""
+    keys = {tip.pk: keys_of([(tip.description, tip.accused)]) for tip in tips}
+    wanted = {k for ks in keys.values() for k in ks}
+    if not wanted:
+        return []
+    cond = Q()
+    for kind, value in sorted(wanted):
+        cond |= Q(kind=kind, value=value)
+    known = set(LeadKey.objects.filter(cond).values_list("kind", "value"))
+    flagged = []
+    for tip in tips:
+        if known & set(keys[tip.pk]):
+            flagged += repeat_check_tip(tip_id=tip.pk, now=now)
+    return flagged
+
+
 def _repeat_record(*, lead_id: int, tip: Tip, matched: list[str], now: dt.datetime) -> bool:
     lead = Lead.objects.select_for_update().get(pk=lead_id)
     if lead.status != LeadStatus.CLOSED or lead.result != Result.UNSUBSTANTIATED:

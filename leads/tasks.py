@@ -31,9 +31,10 @@ def on_tip_committed(sender, *, tip_id: int, **kwargs) -> None:
     soft_time_limit=50,
     time_limit=60,
 )
-def route_tip(tip_id: int) -> bool:
-    """Propose routing for one committed tip; a second delivery changes nothing."""
-    return intake.tip_route(tip_id=tip_id)
+def route_tip(tip_id: int) -> int:
+    """Route a committed tip (with other waiting ones, intake.tip_route_batch): proposal, entity index,
+    repeat-report check. A second delivery changes nothing. Returns how many tips it routed."""
+    return intake.tip_route_batch(tip_id=tip_id)
 
 
 @shared_task(name="leads.tasks.route_pending", ignore_result=True, soft_time_limit=240, time_limit=300)

@@ -13,11 +13,9 @@ class LinkingConfig(AppConfig):
         from campaign import demo, navigation
         from campaign.navigation import NavItem
         from reports import panels as tip_panels
-        from reports.signals import tip_committed
 
         from . import access, panels
         from . import demo as linking_demo
-        from .tasks import on_tip_committed
 
         # The menu groups entries by URL namespace ("linking" → 串并研判).
         navigation.register(
@@ -37,8 +35,8 @@ class LinkingConfig(AppConfig):
             ),
         )
         tip_panels.register(panels.related_tip_panel)
-        # Index every committed tip on a worker (routing queue), whichever channel it came through; the
-        # index sweep (beat) catches tips whose message was lost.
-        tip_committed.connect(on_tip_committed, dispatch_uid="linking.index_tip_on_commit")
+        # Every committed tip is indexed on a worker by the routing task (leads.intake routes and indexes
+        # it with one message, issue 10); the index sweep (beat) catches tips whose message was lost.
+        # `on_tip_committed` (a message of its own) stays for a deployment without leads' routing.
         demo.register(35, "linking", linking_demo.seed_linking)
         demo.register_load(35, "linking", linking_demo.load_linking)

@@ -165,11 +165,16 @@ def _flag_matches(flag: WatchFlag, item: ItemText, texts: list[str]) -> str | No
     return None
 
 
-def watch_check(*, item: ItemText, today: dt.date | None = None) -> int:
+def watch_flags_active(today: dt.date | None = None) -> list[WatchFlag]:
+    return list(WatchFlag.objects.filter(lifted_at__isnull=True, ends_on__gte=today or timezone.localdate()))
+
+
+def watch_check(*, item: ItemText, today: dt.date | None = None, flags: list[WatchFlag] | None = None) -> int:
     """Record a hit and alert the flagging unit for every active flag `item` mentions (once per flag and
-    item). Runs in the indexing transaction, with the item locked."""
-    today = today or timezone.localdate()
-    flags = list(WatchFlag.objects.filter(lifted_at__isnull=True, ends_on__gte=today))
+    item). Runs in the indexing transaction, with the item locked. `flags`: the active flags, when the
+    caller checks many items (leads.intake routes tips in batches)."""
+    if flags is None:
+        flags = watch_flags_active(today)
     if not flags:
         return 0
     texts = ["".join(normalize_text(t or "").split()) for t in item.fields.values()]

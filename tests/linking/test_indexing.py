@@ -66,20 +66,25 @@ def test_reindexing_after_an_edit_moves_the_counts(campaign_data):
     assert EntityMention.objects.filter(tip=tip).count() == 1
 
 
-def test_a_committed_tip_is_queued_for_indexing_on_the_routing_queue(
+def test_a_committed_tip_is_indexed_by_its_routing_task_on_the_routing_queue(
     campaign_data, django_capture_on_commit_callbacks
 ):
+    """One message per tip (issue 10): the routing task indexes the tip; no indexing message of its own."""
+    from leads import intake
     from reports.services import tip_submit
 
     with (
-        mock.patch("leads.linking.tasks.index_tip.apply_async") as apply_async,
-        mock.patch("leads.tasks.route_tip.apply_async"),
+        mock.patch("leads.linking.tasks.index_tip.apply_async") as index_apply,
+        mock.patch("leads.tasks.route_tip.apply_async") as route_apply,
         django_capture_on_commit_callbacks(execute=True),
     ):
         tip, _pin = tip_submit(description="有人在工地强揽土方，电话13703911234。")
-    apply_async.assert_called_once()
-    assert apply_async.call_args.kwargs["kwargs"] == {"tip_id": tip.pk}
-    assert apply_async.call_args.kwargs["queue"] == "routing"
+    index_apply.assert_not_called()
+    route_apply.assert_called_once()
+    assert route_apply.call_args.kwargs["kwargs"] == {"tip_id": tip.pk}
+    assert intake.tip_route_batch(tip_id=tip.pk) == 1  # what the worker runs
+    assert IndexState.objects.filter(kind="tip", item_id=tip.pk).exists()
+    assert phone_entity().mention_count == 1
 
 
 def test_a_broker_outage_never_fails_the_submission(campaign_data, django_capture_on_commit_callbacks):

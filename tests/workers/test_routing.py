@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from campaign import ops
 from leads import intake
+from leads.linking.models import IndexState
+from leads.linking.services import entities_index_lead, entities_index_tip
 from leads.models import RoutingRule
 from reports.models import Tip, TipEvent
 from reports.services import tip_submit
@@ -72,6 +74,11 @@ def test_the_same_phone_and_similar_text_make_a_likely_duplicate(users, sectors,
         sector="construction",
         region="jiefang",
     )
+    # Every committed tip and lead is in the linking index (routing indexes the tip, registration the
+    # lead); shared identifiers are found through it.
+    for tip in (first, unrelated, other_place):
+        entities_index_tip(tip_id=tip.pk)
+    entities_index_lead(lead_id=lead.pk)
     again = make_tip(
         sector=sectors["construction"],
         region=regions["jiefang"],
@@ -167,6 +174,64 @@ def test_one_tip_that_fails_does_not_stop_the_sweep(sectors, regions):
     assert Tip.objects.get(pk=tips[1].pk).routed_at is None
 
 
-@pytest.mark.parametrize("value", ["50%", "a_b", "x\\y"])
-def test_like_patterns_escape_wildcards(value):
-    assert intake._like(value).count("%") == 2 + value.count("%")
+TEXTS = [
+    TEXT,
+    "再次举报：解放区某建筑工程有限公司老板外号“黑三”纠集社会人员在人民路工地强揽土方，电话13703911234。",
+    "某村村委会选举中有人贿选拉票。",
+    "ABC Trading Co. 的 Zhang San 在 No.5 仓库收“保护费”， tel 137-0391-1234 !",
+    "",
+    "a",
+    "砂",
+]
+
+
+def test_trigram_similarity_is_pg_trgms(db):
+    """Routing computes pg_trgm's similarity() in Python (on cached trigram sets): the same figures."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        for a in TEXTS:
+            for b in TEXTS:
+                cur.execute("SELECT similarity(%s, %s)", [a, b])
+                expected = cur.fetchone()[0]
+                got = intake.trigram_similarity(intake.trigrams(a), intake.trigrams(b))
+                assert got == pytest.approx(expected, abs=1e-6), (a, b)
+
+
+def test_one_routing_task_routes_the_waiting_tips_each_once_with_its_event_and_index(sectors, regions):
+    tips = [
+        make_tip(sector=sectors["construction"], region=regions["jiefang"], description=f"{TEXT}（第{i}次）")
+        for i in range(5)
+    ]
+    done = make_tip(sector=sectors["construction"], region=regions["jiefang"], description=TEXT)
+    Tip.objects.filter(pk=done.pk).update(routed_at=timezone.now())
+    assert intake.tip_route_batch(tip_id=tips[2].pk, batch=4) == 4
+    routed = set(Tip.objects.filter(routed_at__isnull=False).values_list("pk", flat=True))
+    assert tips[2].pk in routed and len(routed - {done.pk}) == 4
+    for tip in Tip.objects.filter(pk__in=routed - {done.pk}):
+        assert TipEvent.objects.filter(tip=tip, kind="routed").count() == 1
+        assert IndexState.objects.filter(kind="tip", item_id=tip.pk).exists()
+        assert {"kind": "phone", "value": "137****1234"} in tip.routing_proposal["entities"]
+        # The others of the batch are the likely duplicates: same phone, nearly the same text.
+        assert {d["id"] for d in tip.routing_proposal["duplicates"]} >= {t.pk for t in tips} - {tip.pk}
+    assert TipEvent.objects.filter(tip=done, kind="routed").count() == 0
+    # The messages of the tips routed with the batch change nothing; the last waiting tip is routed.
+    assert intake.tip_route_batch(tip_id=tips[0].pk) == 0
+    left = Tip.objects.get(routed_at__isnull=True)
+    assert intake.tip_route_batch(tip_id=left.pk) == 1
+    assert TipEvent.objects.filter(kind="routed").count() == 5
+
+
+def test_a_tip_whose_proposal_fails_is_left_for_the_sweep_and_the_batch_is_routed(sectors, regions):
+    tips = [make_tip(sector=sectors["construction"], region=regions["jiefang"]) for _i in range(3)]
+    real = intake.tip_routing_proposal
+
+    def flaky(*, tip, **kw):
+        if tip.pk == tips[1].pk:
+            raise ValueError("bad data")
+        return real(tip=tip, **kw)
+
+    with mock.patch.object(intake, "tip_routing_proposal", side_effect=flaky):
+        assert intake.tip_route_batch(tip_id=tips[0].pk) == 2
+    assert Tip.objects.get(pk=tips[1].pk).routed_at is None
+    assert TipEvent.objects.filter(tip_id=tips[1].pk).count() == 0
