@@ -201,3 +201,30 @@ def test_tips_submitted_while_redis_is_down_are_routed_by_route_pending_when_it_
     # Each later submission is a likely duplicate of the earlier ones (same phone, same wording).
     last = tips.order_by("-id").first()
     assert len(last.routing_proposal["duplicates"]) >= 1
+
+
+# --- two workers ---------------------------------------------------------------------------------
+def test_two_workers_routing_in_batches_route_and_index_every_tip_exactly_once(
+    celery_worker_process, sectors, regions, test_redis
+):
+    """Each routing task takes its tip and other waiting ones (SKIP LOCKED): with two workers taking
+    messages at once, every tip is still routed once, with one event and one index row."""
+    from leads.linking.models import Entity, IndexState
+
+    celery_worker_process(queues="routing")
+    celery_worker_process(queues="routing")
+    tips, submitted = [], {}
+    for i in range(40):
+        tip, _pin = tip_submit(
+            description=f"{TEXT}（第{i + 1}次反映）", sector=sectors["mining"], region=regions["zhongzhan"]
+        )
+        tips.append(tip.pk)
+        submitted[tip.pk] = tip.version  # as committed, before any worker touched it
+    pending = Tip.objects.filter(pk__in=tips, routed_at__isnull=True)
+    wait_for(lambda: not pending.exists(), timeout=120, interval=0.5)
+    wait_for(lambda: test_redis.llen("routing") == 0 and test_redis.hlen("unacked") == 0, timeout=60)
+    assert TipEvent.objects.filter(tip_id__in=tips, kind="routed").count() == 40
+    assert IndexState.objects.filter(kind="tip", item_id__in=tips).count() == 40
+    assert Entity.objects.get(kind="phone", value="13903910001").mention_count == 40
+    for tip in Tip.objects.filter(pk__in=tips):
+        assert tip.version == submitted[tip.pk] + 1 and tip.routing_proposal["units"]
