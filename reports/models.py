@@ -44,7 +44,9 @@ class PublicStatus(models.TextChoices):
 class Tip(models.Model):
     """One report from the public, through any channel, with a tracking code for follow-up."""
 
-    tracking_code = models.CharField(_("查询码"), max_length=20, unique=True)
+    # Unique through Meta.constraints: a plain unique index, without the varchar_pattern_ops twin that
+    # `unique=True` adds (no query searches codes by prefix; one index fewer per insert).
+    tracking_code = models.CharField(_("查询码"), max_length=20)
     pin_hash = models.CharField(_("查询密码摘要"), max_length=128)
     channel = models.CharField(_("举报渠道"), max_length=20, choices=Channel.choices, default=Channel.ONLINE)
     status = models.CharField(_("研判状态"), max_length=20, choices=TipStatus.choices, default=TipStatus.NEW)
@@ -54,8 +56,16 @@ class Tip(models.Model):
     public_conclusion = models.TextField(_("公开办理结果"), blank=True)
     description = models.TextField(_("举报内容"))
     accused = models.TextField(_("被举报人/单位"), blank=True)
+    # Foreign keys without an index of their own are covered by a composite index or by a partial one below
+    # (most rows leave them empty): every index costs each of a million inserts.
     sector = models.ForeignKey(
-        Sector, models.PROTECT, null=True, blank=True, related_name="tips", verbose_name=_("行业领域")
+        Sector,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tips",
+        verbose_name=_("行业领域"),
+        db_index=False,  # tip_sector_region_status leads with it
     )
     region = models.ForeignKey(
         Region, models.PROTECT, null=True, blank=True, related_name="tips", verbose_name=_("发生地区")
@@ -79,9 +89,16 @@ class Tip(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("录入人"),
+        db_index=False,  # tip_created_by: staff-entered tips only
     )
     unit = models.ForeignKey(
-        Unit, models.PROTECT, null=True, blank=True, related_name="tips", verbose_name=_("承办单位")
+        Unit,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tips",
+        verbose_name=_("承办单位"),
+        db_index=False,  # tip_unit_received leads with it
     )
     # Routing (done by a worker after commit; `routed_at` empty means the catch-up sweep must do it).
     routed_at = models.DateTimeField(_("分析时间"), null=True, blank=True)
@@ -95,10 +112,17 @@ class Tip(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("研判人"),
+        db_index=False,  # tip_triaged_by: triaged tips only
     )
     triage_note = models.TextField(_("研判意见"), blank=True)
     duplicate_of = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, related_name="duplicates", verbose_name=_("重复于")
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("重复于"),
+        db_index=False,  # tip_duplicate_of: duplicates only
     )
     concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     # Informant replies the office has not read yet (the register shows an envelope for these).
@@ -126,7 +150,19 @@ class Tip(models.Model):
             GinIndex(OpClass("accused", name="gin_trgm_ops"), name="tip_accused_trgm"),
             models.Index(fields=["id"], condition=models.Q(unread_replies__gt=0), name="tip_unread_replies"),
             models.Index(fields=["id"], condition=models.Q(restricted=True), name="tip_restricted"),
+            models.Index(
+                fields=["created_by"], condition=models.Q(created_by__isnull=False), name="tip_created_by"
+            ),
+            models.Index(
+                fields=["triaged_by"], condition=models.Q(triaged_by__isnull=False), name="tip_triaged_by"
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                condition=models.Q(duplicate_of__isnull=False),
+                name="tip_duplicate_of",
+            ),
         ]
+        constraints = [models.UniqueConstraint(fields=["tracking_code"], name="tip_tracking_code_unique")]
 
     def __str__(self) -> str:
         return self.tracking_code
@@ -135,7 +171,10 @@ class Tip(models.Model):
 class TipEvent(models.Model):
     """One entry in a tip's history; `public` entries make the informant's timeline (plain words only)."""
 
-    tip = models.ForeignKey(Tip, models.CASCADE, related_name="events", verbose_name=_("举报"))
+    # tipevent_tip_at leads with the tip; the actor is indexed where there is one (tipevent_actor).
+    tip = models.ForeignKey(
+        Tip, models.CASCADE, related_name="events", verbose_name=_("举报"), db_index=False
+    )
     at = models.DateTimeField(_("时间"), auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -144,6 +183,7 @@ class TipEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("操作人"),
+        db_index=False,
     )
     kind = models.CharField(_("事项"), max_length=40)
     public = models.BooleanField(_("对举报人公开"), default=False)
@@ -153,7 +193,10 @@ class TipEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["tip", "at"], name="tipevent_tip_at")]
+        indexes = [
+            models.Index(fields=["tip", "at"], name="tipevent_tip_at"),
+            models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="tipevent_actor"),
+        ]
         verbose_name = _("举报处理记录")
         verbose_name_plural = _("举报处理记录")
 
