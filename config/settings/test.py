@@ -17,5 +17,7 @@ if env.str("TEST_EMAIL_URL", default=""):
 _parts = urlsplit(REDIS_URL)
 REDIS_URL = urlunsplit(_parts._replace(path=f"/{env.int('TEST_REDIS_DB', default=9)}"))
 CACHES["default"]["LOCATION"] = REDIS_URL
+# Fragments cached per process would carry one test's reference data into the next.
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 CELERY_BROKER_URL = REDIS_URL
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"

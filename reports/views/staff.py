@@ -76,6 +76,7 @@ def register(request):
         "sort": sort,
         "sort_url": f"?{sort_params.urlencode()}",
         "filtered": any(v for k, v in request.GET.items() if k not in ("cursor", "sort")),
+        "filter_key": params.urlencode(),  # the query without its cursor: the cached filter form's key
         "more_filtered": any(v for k, v in request.GET.items() if k not in ("cursor", "sort", "q")),
         "can_enter": request.user.role in access.ENTRY_ROLES,
     }
