@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign import reference
 from campaign.models import PublicityActivity, Region, Sector, Unit
 
 from . import conf, crypto, uploads, validators
@@ -84,6 +85,20 @@ def _attachment_help() -> str:
     ) % {"files": lim["max_files"], "size": lim["max_bytes"] // 2**20, "total": lim["max_total"] // 2**20}
 
 
+class CodeChoiceField(forms.ModelChoiceField):
+    """A sector or region chosen by code, looked up through campaign.reference (no query per submission)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        row = reference.by_code(self.queryset.model, str(value))
+        if row is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return row
+
+
 class TipForm(AttachmentsMixin, forms.Form):
     """The public tip form. Works without JavaScript; the honeypot field stays empty for people."""
 
@@ -100,7 +115,7 @@ class TipForm(AttachmentsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("姓名、绰号、公司名称等，知道多少写多少。"),
     )
-    sector = forms.ModelChoiceField(
+    sector = CodeChoiceField(
         label=_("所属行业领域"),
         queryset=Sector.objects.all(),
         to_field_name="code",
@@ -108,7 +123,7 @@ class TipForm(AttachmentsMixin, forms.Form):
         empty_label=_("不清楚"),
         error_messages={"invalid_choice": _("未知的行业领域，请重新选择。")},
     )
-    region = forms.ModelChoiceField(
+    region = CodeChoiceField(
         label=_("发生地区"),
         queryset=Region.objects.all(),
         to_field_name="code",

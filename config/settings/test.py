@@ -19,5 +19,6 @@ REDIS_URL = urlunsplit(_parts._replace(path=f"/{env.int('TEST_REDIS_DB', default
 CACHES["default"]["LOCATION"] = REDIS_URL
 # Fragments cached per process would carry one test's reference data into the next.
 CACHES["local"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+REFERENCE_CACHE_SECONDS = 0  # campaign.reference: likewise
 CELERY_BROKER_URL = REDIS_URL
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"

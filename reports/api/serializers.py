@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from campaign import reference
 from campaign.models import Region, Sector
 
 from .. import crypto, uploads, validators
@@ -26,7 +27,7 @@ class CodeField(serializers.CharField):
         code = super().to_internal_value(data)
         if not code:
             return None
-        obj = self.model.objects.filter(code=code).first()
+        obj = reference.by_code(self.model, code)
         if obj is None:
             raise serializers.ValidationError(
                 _("未知的%(kind)s代码：%(code)s。") % {"kind": self.kind, "code": code[:40]}
