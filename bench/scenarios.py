@@ -524,14 +524,15 @@ for who, path in pages:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(path)
     queries = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
-    heavy = queries[0]["sql"] if queries else ""
+    selects = [q for q in queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
+    heavy = selects[0]["sql"] if selects else ""
     plan = ""
-    if heavy.lstrip().upper().startswith("SELECT"):
+    if heavy:
         with connection.cursor() as cur:
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + heavy)
             plan = "\\n".join(r[0] for r in cur.fetchall())
     out.append({"who": who, "path": path, "status": response.status_code, "queries": len(queries),
-                "slowest_ms": round(float(queries[0]["time"]) * 1000, 1) if queries else 0,
+                "slowest_ms": round(float(selects[0]["time"]) * 1000, 1) if selects else 0,
                 "sql": heavy, "plan": plan})
 print(json.dumps(out))
 """

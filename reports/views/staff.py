@@ -53,7 +53,7 @@ def register(request):
     if page["next"] is None and page["previous"] is None:
         count, exact = len(page["items"]), True  # everything is on this page
     else:
-        count, exact = selectors.tip_count(qs)
+        count, exact = selectors.tip_count(qs, exact_up_to=2000)  # beyond: "many" or the estimate
     params = request.GET.copy()
     params.pop("cursor", None)
 
