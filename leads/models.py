@@ -236,7 +236,11 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="lead_created_desc"),
             models.Index(fields=["status", "-created_at"], name="lead_status_created"),
-            models.Index(fields=["sector", "region", "status"], name="lead_sector_region_status"),
+            # Sector + region, newest first: the register's filters and the linking/routing candidate scans
+            # ("the most recent leads of this sector and region") read only the rows they return.
+            models.Index(
+                fields=["sector", "region", "-created_at", "status"], name="lead_sector_region_created"
+            ),
             models.Index(
                 fields=["deadline"],
                 condition=~models.Q(status="closed") & models.Q(deadline__isnull=False),

@@ -65,7 +65,7 @@ class Tip(models.Model):
         blank=True,
         related_name="tips",
         verbose_name=_("行业领域"),
-        db_index=False,  # tip_sector_region_status leads with it
+        db_index=False,  # tip_sector_region_received leads with it
     )
     region = models.ForeignKey(
         Region, models.PROTECT, null=True, blank=True, related_name="tips", verbose_name=_("发生地区")
@@ -141,8 +141,11 @@ class Tip(models.Model):
             models.Index(fields=["-received_at", "-id"], name="tip_received_desc"),
             models.Index(fields=["channel", "-received_at"], name="tip_channel_received"),
             models.Index(fields=["status", "-received_at"], name="tip_status_received"),
+            # Sector + region, newest first, status as a trailing key the scan can test without the heap:
+            # serves the register's filters and the "most recent tips of this sector and region" candidate
+            # scans of linking and routing (which read only the rows they return).
             models.Index(
-                fields=["sector", "region", "status", "-received_at"], name="tip_sector_region_status"
+                fields=["sector", "region", "-received_at", "status"], name="tip_sector_region_received"
             ),
             models.Index(fields=["unit", "-received_at"], name="tip_unit_received"),
             models.Index(fields=["id"], condition=models.Q(routed_at__isnull=True), name="tip_unrouted"),
