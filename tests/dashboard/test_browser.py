@@ -35,8 +35,10 @@ def test_leader_filters_the_dashboard_and_downloads_an_excel_export(world, new_p
     # Changing the region reloads the numbers and redraws the charts without leaving the page.
     page.select_option("#id_region", "xiuwu")
     expect(page.locator('[data-kpi="tips-period"]')).to_have_text("2")
+    # The swapped-in chart element has no data-rendered until it is drawn: wait for a new number.
     expect(page.locator("#chart-stages")).not_to_have_attribute("data-rendered", first)
-    assert page.locator("#chart-stages canvas").count() == 1
+    assert _rendered(page, "#chart-stages") != first
+    expect(page.locator("#chart-stages canvas")).to_have_count(1)
     assert "region=xiuwu" in page.url
     assert page.locator('[data-kpi="leads-registered"]').inner_text() == "3"
 

@@ -27,7 +27,8 @@ def _act(page, action, fill=None):
             form.locator(selector).select_option(value)
         else:
             form.locator(selector).fill(value)
-    with page.expect_navigation():
+    # Generous: CI runs the browser tests on 2 shared cores, and a sign-off writes notifications and SMS.
+    with page.expect_navigation(timeout=45_000):
         form.locator("button[type=submit]").click()
     page.wait_for_load_state()
 
