@@ -258,6 +258,9 @@ def main() -> int:
         args.tips, args.seconds, args.soak_seconds = min(args.tips, 20000), 3, 20
     args.runs = max(args.runs, 3)
     command = "make bench" + (f" BENCH_ARGS={shlex.quote(' '.join(sys.argv[1:]))}" if sys.argv[1:] else "")
+    if os.environ.get("DATABASE_URL"):  # which server the run used (the database is always its own)
+        server = urlsplit(os.environ["DATABASE_URL"])._replace(path="/", query="")
+        command = f"DATABASE_URL={urlunsplit(server)} REDIS_URL=… {command}"
 
     from bench import scenarios
 
