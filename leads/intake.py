@@ -357,20 +357,31 @@ def _most_similar(grams: frozenset, candidates, *, related: float, keep: int, li
 
 class _TrigramCache:
     """Trigram sets of candidate texts by (kind, id), kept while the text is unchanged: consecutive tips
-    of one sector and region are compared with mostly the same recent tips."""
+    of one sector and region are compared with mostly the same recent tips.
 
-    def __init__(self, size: int = 50_000):
+    Bounded in memory, not only in entries: a set of ~100 trigram strings is ~13 KB when each set owns its
+    strings, so the strings are shared (one object per distinct trigram, as texts of one city repeat
+    them), and the entries carry a hash of their text rather than the text. At `size` entries or
+    `max_trigrams` distinct trigrams everything is dropped and rebuilt as tips arrive (a 10-minute soak
+    showed the worker growing by 80 MB with 50,000 unshared entries allowed)."""
+
+    def __init__(self, size: int = 10_000, max_trigrams: int = 200_000):
         self.size = size
-        self.data: dict[tuple[str, int], tuple[str, tuple[frozenset[str], int]]] = {}
+        self.max_trigrams = max_trigrams
+        self.data: dict[tuple[str, int], tuple[int, tuple[frozenset[str], int]]] = {}
+        self.shared: dict[str, str] = {}
 
     def get(self, kind: str, pk: int, text: str) -> tuple[frozenset[str], int]:
+        digest = hash(text)
         hit = self.data.get((kind, pk))
-        if hit is not None and hit[0] == text:
+        if hit is not None and hit[0] == digest:
             return hit[1]
-        if len(self.data) >= self.size:
+        if len(self.data) >= self.size or len(self.shared) >= self.max_trigrams:
             self.data.clear()
-        grams = trigrams(text)
-        self.data[(kind, pk)] = (text, (grams, len(grams)))
+            self.shared.clear()
+        shared = self.shared
+        grams = frozenset(shared.setdefault(g, g) for g in trigrams(text))
+        self.data[(kind, pk)] = (digest, (grams, len(grams)))
         return grams, len(grams)
 
 

@@ -235,3 +235,21 @@ def test_a_tip_whose_proposal_fails_is_left_for_the_sweep_and_the_batch_is_route
         assert intake.tip_route_batch(tip_id=tips[0].pk) == 2
     assert Tip.objects.get(pk=tips[1].pk).routed_at is None
     assert TipEvent.objects.filter(tip_id=tips[1].pk).count() == 0
+
+
+def test_the_trigram_cache_is_bounded_and_shares_its_strings():
+    from leads.intake import _TrigramCache, trigrams
+
+    cache = _TrigramCache(size=3, max_trigrams=10_000)
+    a = cache.get("tip", 1, "工地强收保护费")
+    b = cache.get("tip", 2, "强收保护费不给就打")
+    assert a == (trigrams("工地强收保护费"), len(trigrams("工地强收保护费")))
+    # One string object per distinct trigram, whichever text brought it.
+    common = a[0] & b[0]
+    assert common and all(any(g is h for h in b[0]) for g in common)
+    assert cache.get("tip", 1, "工地强收保护费") == a
+    cache.get("tip", 1, "改过的内容")  # a changed text is read again
+    assert cache.data[("tip", 1)][1][0] == trigrams("改过的内容")
+    cache.get("tip", 3, "第三条")
+    cache.get("tip", 4, "第四条")  # the fourth entry drops the others
+    assert len(cache.data) == 1 and len(cache.shared) == len(trigrams("第四条"))
