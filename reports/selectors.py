@@ -7,6 +7,7 @@ import json
 from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from campaign.models import PublicityActivity
@@ -75,9 +76,20 @@ def _cursor_decode(cursor: str) -> tuple[dt.datetime, int, str] | None:
         return None
 
 
-def tip_page(qs: QuerySet[Tip], *, sort: str = "-received_at", cursor: str = "", size: int = 50) -> dict:
+def tip_page(
+    qs: QuerySet[Tip],
+    *,
+    sort: str = "-received_at",
+    cursor: str = "",
+    size: int = 50,
+    windows: tuple[dt.timedelta, ...] = (),
+) -> dict:
     """One page of `qs` by (received_at, id): constant cost at any depth, unlike OFFSET.
 
+    `windows` (newest first only): look in the last w days before the page's start first, then the next
+    window, then everywhere. A text search matching tens of thousands of tips otherwise makes PostgreSQL
+    fetch and sort every match for 50 rows (the trigram index cannot return them in date order); when a
+    window holds a full page, its newest rows are the newest overall.
     Returns {"items", "next", "previous"} with opaque cursors (None at the ends).
     """
     sort = sort if sort in SORTS else "-received_at"
@@ -99,7 +111,16 @@ def tip_page(qs: QuerySet[Tip], *, sort: str = "-received_at", cursor: str = "",
         )
         if direction == "prev":
             order = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in order)
-    rows = list(qs.order_by(*order)[: size + 1])
+    rows = None
+    if windows and descending and direction == "next":
+        anchor = decoded[0] if decoded else timezone.now()
+        for window in windows:
+            found = list(qs.filter(received_at__gte=anchor - window).order_by(*order)[: size + 1])
+            if len(found) > size:
+                rows = found
+                break
+    if rows is None:
+        rows = list(qs.order_by(*order)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if direction == "prev":

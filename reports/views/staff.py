@@ -1,6 +1,8 @@
 """Staff pages: the register, staff entry, the tip page (reveal, messages, attachments), rewards,
 publicity records and typical-case management. Every page checks the role; tips out of scope are 404."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -32,6 +34,8 @@ from ..models import Reward, Tip, TipAttachment, TipStatus, TypicalCase
 from .common import apply_errors, limit_request_size
 
 ENTRY_RECEIPT_KEY = "reports_entry_receipt"
+# A text search looks at the last month, then half a year, then everything (selectors.tip_page).
+SEARCH_WINDOWS = (dt.timedelta(days=30), dt.timedelta(days=180))
 
 
 # --- register ------------------------------------------------------------------------------------
@@ -49,7 +53,14 @@ def register(request):
     if tip_filter.is_bound and not tip_filter.is_valid():
         qs = base.none()
     sort = request.GET.get("sort", "-received_at")
-    page = selectors.tip_page(qs, sort=sort, cursor=request.GET.get("cursor", ""), size=50)
+    searching = bool(request.GET.get("q", "").strip())
+    page = selectors.tip_page(
+        qs,
+        sort=sort,
+        cursor=request.GET.get("cursor", ""),
+        size=50,
+        windows=SEARCH_WINDOWS if searching else (),
+    )
     if page["next"] is None and page["previous"] is None:
         count, exact = len(page["items"]), True  # everything is on this page
     else:

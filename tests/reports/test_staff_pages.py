@@ -91,6 +91,32 @@ def test_register_keyset_pages_walk_forward_and_back(client_as, make_tip):
     assert selectors.tip_page(qs, size=2, cursor="garbage")["items"][0].pk == ids[4]
 
 
+def test_search_windows_give_the_same_pages_as_a_plain_scan(client_as, make_tip):
+    # tip_page(windows=...) looks at recent days first; pages must be exactly those of the full scan,
+    # whether a window holds a full page, only part of one, or nothing.
+    now = timezone.now()
+    ages = [0, 1, 2, 40, 41, 200, 201, 202, 700]  # days
+    ids = [make_tip(description=f"高利贷第{i}件")[0].pk for i in range(len(ages))]
+    for pk, days in zip(ids, ages, strict=True):
+        Tip.objects.filter(pk=pk).update(received_at=now - dt.timedelta(days=days))
+    from reports import selectors
+
+    qs = Tip.objects.all()
+    windows = (dt.timedelta(days=30), dt.timedelta(days=180))
+    for size in (2, 3, 4, 20):
+        plain, windowed = (
+            selectors.tip_page(qs, size=size),
+            selectors.tip_page(qs, size=size, windows=windows),
+        )
+        while True:
+            assert [t.pk for t in windowed["items"]] == [t.pk for t in plain["items"]]
+            assert (windowed["next"] is None) == (plain["next"] is None)
+            if plain["next"] is None:
+                break
+            plain = selectors.tip_page(qs, size=size, cursor=plain["next"])
+            windowed = selectors.tip_page(qs, size=size, cursor=windowed["next"], windows=windows)
+
+
 def test_register_page_query_budget(client_as, make_tip, sectors, django_assert_max_num_queries):
     for i in range(40):
         make_tip(description=f"举报{i}", sector=sectors["markets"])
