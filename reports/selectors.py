@@ -86,8 +86,8 @@ def tip_page(
 ) -> dict:
     """One page of `qs` by (received_at, id): constant cost at any depth, unlike OFFSET.
 
-    `windows` (newest first only): look in the last w days before the page's start first, then the next
-    window, then everywhere. A text search matching tens of thousands of tips otherwise makes PostgreSQL
+    `windows` (newest first only): look in the last w days before the page's start first (walking the
+    date index), then the next window, then everywhere (the planner's choice). A text search matching tens of thousands of tips otherwise makes PostgreSQL
     fetch and sort every match for 50 rows (the trigram index cannot return them in date order); when a
     window holds a full page, its newest rows are the newest overall.
     Returns {"items", "next", "previous"} with opaque cursors (None at the ends).
@@ -115,7 +115,11 @@ def tip_page(
     if windows and descending and direction == "next":
         anchor = decoded[0] if decoded else timezone.now()
         for window in windows:
-            found = list(qs.filter(received_at__gte=anchor - window).order_by(*order)[: size + 1])
+            # Walk the date index through the window (bounded by its length) instead of the bitmap of
+            # every trigram match, which the planner picks because it underestimates common words.
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off")
+                found = list(qs.filter(received_at__gte=anchor - window).order_by(*order)[: size + 1])
             if len(found) > size:
                 rows = found
                 break

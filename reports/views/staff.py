@@ -34,8 +34,8 @@ from ..models import Reward, Tip, TipAttachment, TipStatus, TypicalCase
 from .common import apply_errors, limit_request_size
 
 ENTRY_RECEIPT_KEY = "reports_entry_receipt"
-# A text search looks at the last month, then half a year, then everything (selectors.tip_page).
-SEARCH_WINDOWS = (dt.timedelta(days=30), dt.timedelta(days=180))
+# A text search looks at the last month first, then everywhere (selectors.tip_page).
+SEARCH_WINDOWS = (dt.timedelta(days=30),)
 
 
 # --- register ------------------------------------------------------------------------------------
@@ -53,20 +53,23 @@ def register(request):
     if tip_filter.is_bound and not tip_filter.is_valid():
         qs = base.none()
     sort = request.GET.get("sort", "-received_at")
-    searching = bool(request.GET.get("q", "").strip())
-    page = selectors.tip_page(
-        qs,
-        sort=sort,
-        cursor=request.GET.get("cursor", ""),
-        size=50,
-        windows=SEARCH_WINDOWS if searching else (),
-    )
-    if page["next"] is None and page["previous"] is None:
-        count, exact = len(page["items"]), True  # everything is on this page
+    cursor = request.GET.get("cursor", "")
+    if request.GET.get("q", "").strip() and qs.query.is_empty() is False:
+        # A text search counts first (exact up to 200: the trigram bitmap, cheap for a rare word). A word
+        # matching more is common: its newest matches are found by walking the last month by date, which
+        # is bounded, instead of fetching and sorting every match as the planner (underestimating common
+        # words) would do.
+        count, exact = selectors.tip_count(qs, exact_up_to=200)
+        page = selectors.tip_page(
+            qs, sort=sort, cursor=cursor, size=50, windows=() if exact else SEARCH_WINDOWS
+        )
     else:
-        # Exact up to 2,000 rows (200 for a text search, whose matches are scattered over the table);
-        # beyond that "many" or the planner's estimate.
-        count, exact = selectors.tip_count(qs, exact_up_to=200 if request.GET.get("q") else 2000)
+        page = selectors.tip_page(qs, sort=sort, cursor=cursor, size=50)
+        if page["next"] is None and page["previous"] is None:
+            count, exact = len(page["items"]), True  # everything is on this page
+        else:
+            # Exact up to 2,000 rows; beyond that "many" or the planner's estimate.
+            count, exact = selectors.tip_count(qs, exact_up_to=2000)
     params = request.GET.copy()
     params.pop("cursor", None)
 
