@@ -4,8 +4,6 @@ only where the data goes differs (sealed submissions and receipts instead of tip
 "end follow-up", how-to-report and typical cases are the reports app's own views.
 """
 
-import time
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -14,17 +12,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from reports import conf as reports_conf
 from reports import throttle
 from reports.forms import FollowupForm, ReplyForm, TipForm
 from reports.models import PublicStatus
 from reports.services import PUBLIC_STATUS_TEXT
 from reports.views.common import (
-    FOLLOWUP_KEY,
     RECEIPT_KEY,
     apply_errors,
+    followup_session_object,
+    followup_sign_in,
     limit_request_size,
-    locked_message,
     wait_message,
 )
 
@@ -79,16 +76,7 @@ def submit(request):
 
 
 def _followup_receipt(request) -> Receipt | None:
-    state = request.session.get(FOLLOWUP_KEY)
-    if not state or state.get("until", 0) < time.time() or "receipt_id" not in state:
-        request.session.pop(FOLLOWUP_KEY, None)
-        return None
-    receipt = Receipt.objects.filter(pk=state["receipt_id"]).first()
-    if receipt is None:
-        return None
-    state["until"] = time.time() + reports_conf.get("TIP_FOLLOWUP_SESSION_SECONDS")
-    request.session[FOLLOWUP_KEY] = state
-    return receipt
+    return followup_session_object(request, field="receipt_id", queryset=Receipt.objects.all())
 
 
 @never_cache
@@ -101,32 +89,11 @@ def track(request):
     form = FollowupForm(request.POST)
     status = 400
     if form.is_valid():
-        code, pin = form.cleaned_data["tracking_code"], form.cleaned_data["pin"]
-        refusal = throttle.pin_locked(code, request) or throttle.rate_limit("followup", request)
-        if refusal:
-            form.add_error(None, locked_message(refusal))
-            status = 429
-        else:
-            receipt = public.receipt_authenticate(tracking_code=code, pin=pin)
-            if receipt is not None:
-                throttle.pin_succeeded(code, request)
-                request.session.cycle_key()
-                request.session[FOLLOWUP_KEY] = {
-                    "receipt_id": receipt.pk,
-                    "until": time.time() + reports_conf.get("TIP_FOLLOWUP_SESSION_SECONDS"),
-                }
-                return redirect("reports:track_detail")
-            left, locked = throttle.pin_failed(code, request)
-            if locked:
-                form.add_error(None, locked_message(locked))
-                status = 429
-            elif left is not None:
-                form.add_error(
-                    "pin",
-                    _("查询码或查询密码不正确。再输错 %(left)d 次，该查询码将被暂时锁定。") % {"left": left},
-                )
-            else:
-                form.add_error("pin", _("查询码或查询密码不正确。"))
+        receipt, status = followup_sign_in(
+            request, form, authenticate=public.receipt_authenticate, field="receipt_id"
+        )
+        if receipt is not None:
+            return redirect("reports:track_detail")
     return render(request, "reports/public/track.html", {"form": form}, status=status)
 
 

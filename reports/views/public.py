@@ -4,8 +4,6 @@ Mobile-first and usable without JavaScript. No client address is stored with a t
 lockouts use keyed digests in Redis and let requests through when Redis is down.
 """
 
-import time
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -17,10 +15,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaign.models import Unit
 
-from .. import conf, selectors, services, throttle
+from .. import selectors, services, throttle
 from ..forms import FollowupForm, ReplyForm, TipForm
 from ..models import PublicStatus, Reward, TipAttachment, TipMessage, TypicalCase
-from .common import FOLLOWUP_KEY, RECEIPT_KEY, apply_errors, limit_request_size, locked_message, wait_message
+from .common import (
+    FOLLOWUP_KEY,
+    RECEIPT_KEY,
+    apply_errors,
+    followup_session_object,
+    followup_sign_in,
+    limit_request_size,
+    wait_message,
+)
 
 
 @require_GET
@@ -91,16 +97,7 @@ def receipt(request):
 # --- follow-up -----------------------------------------------------------------------------------
 def _followup_tip(request):
     """The tip this browser session proved it may follow up, or None when the session ran out."""
-    state = request.session.get(FOLLOWUP_KEY)
-    if not state or state.get("until", 0) < time.time():
-        request.session.pop(FOLLOWUP_KEY, None)
-        return None
-    tip = selectors.Tip.objects.filter(pk=state["tip_id"]).first()
-    if tip is None:
-        return None
-    state["until"] = time.time() + conf.get("TIP_FOLLOWUP_SESSION_SECONDS")
-    request.session[FOLLOWUP_KEY] = state
-    return tip
+    return followup_session_object(request, field="tip_id", queryset=selectors.Tip.objects.all())
 
 
 @never_cache
@@ -113,32 +110,9 @@ def track(request):
     form = FollowupForm(request.POST)
     status = 400
     if form.is_valid():
-        code, pin = form.cleaned_data["tracking_code"], form.cleaned_data["pin"]
-        refusal = throttle.pin_locked(code, request) or throttle.rate_limit("followup", request)
-        if refusal:
-            form.add_error(None, locked_message(refusal))
-            status = 429
-        else:
-            tip = services.tip_authenticate(tracking_code=code, pin=pin)
-            if tip is not None:
-                throttle.pin_succeeded(code, request)
-                request.session.cycle_key()
-                request.session[FOLLOWUP_KEY] = {
-                    "tip_id": tip.pk,
-                    "until": time.time() + conf.get("TIP_FOLLOWUP_SESSION_SECONDS"),
-                }
-                return redirect("reports:track_detail")
-            left, locked = throttle.pin_failed(code, request)
-            if locked:
-                form.add_error(None, locked_message(locked))
-                status = 429
-            elif left is not None:
-                form.add_error(
-                    "pin",
-                    _("查询码或查询密码不正确。再输错 %(left)d 次，该查询码将被暂时锁定。") % {"left": left},
-                )
-            else:
-                form.add_error("pin", _("查询码或查询密码不正确。"))
+        tip, status = followup_sign_in(request, form, authenticate=services.tip_authenticate, field="tip_id")
+        if tip is not None:
+            return redirect("reports:track_detail")
     return render(request, "reports/public/track.html", {"form": form}, status=status)
 
 
