@@ -54,7 +54,7 @@ def register(request):
         qs = base.none()
     sort = request.GET.get("sort", "-received_at")
     cursor = request.GET.get("cursor", "")
-    if request.GET.get("q", "").strip() and qs.query.is_empty() is False:
+    if request.GET.get("q", "").strip() and not qs.query.is_empty():
         # A text search counts first (exact up to 200: the trigram bitmap, cheap for a rare word). A word
         # matching more is common: its newest matches are found by walking the last month by date, which
         # is bounded, instead of fetching and sorting every match as the planner (underestimating common
